@@ -1,0 +1,58 @@
+"""Net Promoter Score: % promoters (9–10) − % detractors (0–6) on the 0–10 scale."""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from opencx.analytics.stats.intervals import nps_adjusted_wald
+
+THIN_SAMPLE = 30  # a heuristic flag for the UI, not a statistical rule
+
+
+@dataclass(frozen=True)
+class Score:
+    """A metric value on its display scale, with n and interval bounds (None when undefined)."""
+
+    value: float | None
+    n: int
+    ci_low: float | None
+    ci_high: float | None
+
+    @property
+    def is_thin(self) -> bool:
+        return self.n < THIN_SAMPLE
+
+
+def nps_from_counts(*, n: int, promoters: int, detractors: int, confidence: float = 0.95) -> Score:
+    """NPS (−100..100) with its adjusted-Wald interval, from additive counts."""
+    interval = nps_adjusted_wald(promoters, detractors, n, confidence)
+    if interval is None:
+        return Score(value=None, n=0, ci_low=None, ci_high=None)
+    return Score(
+        value=100.0 * (promoters - detractors) / n,
+        n=n,
+        ci_low=100.0 * interval.low,
+        ci_high=100.0 * interval.high,
+    )
+
+
+def classify(score: int) -> int:
+    """+1 promoter, 0 passive, −1 detractor; anything but an integer 0..10 is an error."""
+    if isinstance(score, bool) or not isinstance(score, int):
+        raise ValueError(f"NPS scores must be whole numbers 0–10, got {score!r}")
+    if not 0 <= score <= 10:
+        raise ValueError(f"NPS scores must be 0–10, got {score}")
+    return 1 if score >= 9 else (-1 if score <= 6 else 0)
+
+
+def nps(scores: Iterable[int], confidence: float = 0.95) -> Score:
+    """NPS of raw 0–10 scores; invalid scores raise instead of being dropped."""
+    n = promoters = detractors = 0
+    for position, score in enumerate(scores):
+        try:
+            code = classify(score)
+        except ValueError as error:
+            raise ValueError(f"score #{position}: {error}") from None
+        n += 1
+        promoters += code == 1
+        detractors += code == -1
+    return nps_from_counts(n=n, promoters=promoters, detractors=detractors, confidence=confidence)

@@ -1,0 +1,3 @@
+from .root import api
+
+api_urls = api.urls

@@ -1,0 +1,29 @@
+"""URL map. Pages inside a brand live under /b/<brand_slug>/; each app owns its own urls.py."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+from opencx.api.urls import api_urls
+from opencx.ui import views as ui_views
+
+brand_urls = [
+    path("", include("opencx.insights.urls")),
+    path("", include("opencx.ui.urls")),
+    path("surveys/", include("opencx.surveys.urls")),
+    path("feedback/", include("opencx.feedback.urls")),
+    path("inbox/", include("opencx.inbox.urls")),
+    path("cases/", include("opencx.cases.urls")),
+    path("customers/", include("opencx.contacts.urls")),
+    path("locations/", include("opencx.platform.location_urls")),
+    path("settings/", include("opencx.platform.settings_urls")),
+]
+
+urlpatterns = [
+    path("", ui_views.home, name="home"),
+    path("healthz", ui_views.healthz, name="healthz"),
+    path("readyz", ui_views.readyz, name="readyz"),
+    path("accounts/", include("opencx.platform.account_urls")),
+    path("b/<slug:brand_slug>/", include(brand_urls)),
+    path("api/v1/", api_urls),
+    path("django-admin/", admin.site.urls),
+]

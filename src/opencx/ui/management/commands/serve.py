@@ -1,0 +1,45 @@
+"""`opencx serve [--port N]`: serve the app with gunicorn (threads), static files by WhiteNoise."""
+
+import os
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from gunicorn.app.base import BaseApplication
+
+from opencx.config.wsgi import application
+
+
+class _Server(BaseApplication):
+    def __init__(self, options: dict):
+        self.options = options
+        super().__init__()
+
+    def load_config(self):
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self):
+        return application
+
+
+class Command(BaseCommand):
+    help = "Serve OpenCX over HTTP."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default=os.environ.get("OPENCX_HOST", "127.0.0.1"))
+        parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", 8000)))
+        parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_WORKERS", 2)))
+        parser.add_argument("--threads", type=int, default=int(os.environ.get("WEB_THREADS", 8)))
+
+    def handle(self, *args, host, port, workers, threads, **options):
+        self.stdout.write(f"OpenCX serving on http://{host}:{port} (debug={settings.DEBUG})")
+        _Server(
+            {
+                "bind": f"{host}:{port}",
+                "workers": workers,
+                "threads": threads,
+                "worker_class": "gthread",
+                "accesslog": "-",
+                "timeout": 120,
+            }
+        ).run()

@@ -1,0 +1,175 @@
+"""Factories for every model the tests need. Build data here, never by hand in a test."""
+
+from datetime import UTC, datetime
+
+import factory
+from django.utils import timezone
+
+from opencx.contacts.models import Contact, Identity
+from opencx.feedback.models import FeedbackItem
+from opencx.inbox.models import Conversation, Message
+from opencx.platform.models import Brand, Channel, Location, Membership, Touchpoint, User
+from opencx.platform.roles import Role
+from opencx.platform.services import _next_path
+from opencx.surveys.models import Question, Response, Survey
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"user{n}@example.test")
+    first_name = factory.Faker("first_name")
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+
+    @factory.post_generation
+    def save_password(obj, create, extracted, **kwargs):
+        if create:
+            obj.save()
+
+
+class BrandFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Brand
+
+    name = factory.Sequence(lambda n: f"Brand {n}")
+    slug = factory.Sequence(lambda n: f"brand-{n}")
+    languages = ["en"]
+
+
+class LocationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Location
+
+    brand = factory.SubFactory(BrandFactory)
+    parent = None
+    name = factory.Sequence(lambda n: f"Store {n}")
+    code = factory.Sequence(lambda n: f"store-{n}")
+    country = "IT"
+    timezone = "Europe/Rome"
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        parent = kwargs.get("parent")
+        if parent is not None:
+            kwargs["brand"] = parent.brand
+        kwargs["path"] = _next_path(kwargs["brand"], parent)
+        return super()._create(model_class, *args, **kwargs)
+
+
+class TouchpointFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Touchpoint
+
+    brand = factory.SubFactory(BrandFactory)
+    key = factory.Sequence(lambda n: f"touchpoint-{n}")
+    name = factory.Sequence(lambda n: f"Touchpoint {n}")
+
+
+class ChannelFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Channel
+
+    brand = factory.SubFactory(BrandFactory)
+    kind = Channel.Kind.EMAIL
+    name = "Support e-mail"
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Membership
+
+    user = factory.SubFactory(UserFactory)
+    brand = factory.SubFactory(BrandFactory)
+    role = Role.OWNER
+    location = None
+
+
+class ContactFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Contact
+
+    brand = factory.SubFactory(BrandFactory)
+    name = factory.Faker("name")
+    language = "en"
+
+
+class IdentityFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Identity
+
+    contact = factory.SubFactory(ContactFactory)
+    brand = factory.SelfAttribute("contact.brand")
+    kind = Identity.Kind.EMAIL
+    value = factory.Sequence(lambda n: f"customer{n}@example.test")
+
+
+class SurveyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Survey
+
+    brand = factory.SubFactory(BrandFactory)
+    name = "Store visit NPS"
+    kind = Survey.Kind.NPS
+
+
+class QuestionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Question
+
+    survey = factory.SubFactory(SurveyFactory)
+    kind = Question.Kind.NPS
+    text = {"en": "How likely are you to recommend us to a friend or colleague?"}
+    scale_min = 0
+    scale_max = 10
+
+
+class ResponseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Response
+
+    survey = factory.SubFactory(SurveyFactory)
+    brand = factory.SelfAttribute("survey.brand")
+    location = factory.SubFactory(LocationFactory, brand=factory.SelfAttribute("..brand"))
+    score = 9
+    language = "en"
+    created_at = factory.LazyFunction(timezone.now)
+
+
+class FeedbackItemFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = FeedbackItem
+
+    brand = factory.SubFactory(BrandFactory)
+    location = factory.SubFactory(LocationFactory, brand=factory.SelfAttribute("..brand"))
+    kind = FeedbackItem.Kind.REVIEW
+    source = "google"
+    external_id = factory.Sequence(lambda n: f"review-{n}")
+    author = factory.Faker("name")
+    rating = 4
+    rating_scale = 5
+    text = "Friendly staff, quick checkout."
+    occurred_at = factory.LazyFunction(lambda: datetime(2026, 5, 1, 12, tzinfo=UTC))
+
+
+class ConversationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Conversation
+
+    brand = factory.SubFactory(BrandFactory)
+    location = factory.SubFactory(LocationFactory, brand=factory.SelfAttribute("..brand"))
+    channel = factory.SubFactory(ChannelFactory, brand=factory.SelfAttribute("..brand"))
+    subject = "Where is my order?"
+
+
+class MessageFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Message
+
+    conversation = factory.SubFactory(ConversationFactory)
+    direction = Message.Direction.INCOMING
+    sender_kind = Message.Sender.CONTACT
+    body = "Hello, my parcel has not arrived."
