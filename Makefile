@@ -52,13 +52,13 @@ format: install-dev ## Format the code
 	$(BIN)/ruff format src tests bench
 
 test: install-dev lint ## Lint, then the whole suite on SQLite (browser tests: make test-browser)
-	$(BIN)/pytest -m "not browser" -n 2 $(PYTEST_ARGS)
+	$(BIN)/pytest -q -m "not browser" -n 2 $(PYTEST_ARGS)
 
 test-pg: install-dev ## The suite against PostgreSQL (TEST_DATABASE_URL)
-	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/pytest -m "not browser" -n 2 $(PYTEST_ARGS)
+	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/pytest -q -m "not browser" -n 2 $(PYTEST_ARGS)
 
 test-browser: install-dev ## Browser tests in Debian's Chromium through Playwright
-	$(BIN)/pytest -m browser $(PYTEST_ARGS)
+	$(BIN)/pytest -q -m browser $(PYTEST_ARGS)
 
 openapi: install ## Write docs/openapi.json from the running code
 	$(BIN)/opencx check_openapi --write

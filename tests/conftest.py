@@ -8,13 +8,6 @@ from opencx.platform.roles import Role
 from .factories import BrandFactory, LocationFactory, MembershipFactory, UserFactory
 
 
-@pytest.fixture(autouse=True)
-def _test_settings(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    # The test client speaks plain HTTP; production's HTTPS redirect is tested on its own.
-    settings.SECURE_SSL_REDIRECT = False
-
-
 @pytest.fixture
 def brand(db):
     return BrandFactory(name="Bottega", slug="bottega", languages=["it", "en"])

@@ -173,3 +173,28 @@ class MessageFactory(factory.django.DjangoModelFactory):
     direction = Message.Direction.INCOMING
     sender_kind = Message.Sender.CONTACT
     body = "Hello, my parcel has not arrived."
+
+
+class TOTPDeviceFactory(factory.django.DjangoModelFactory):
+    """A confirmed authenticator app (TOTP); its codes come from django_otp.oath.totp(bin_key)."""
+
+    class Meta:
+        model = "otp_totp.TOTPDevice"
+
+    user = factory.SubFactory(UserFactory)
+    name = "Authenticator app"
+    confirmed = True
+
+
+class OrderFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "contacts.Order"
+
+    brand = factory.SubFactory(BrandFactory)
+    location = factory.SubFactory(LocationFactory, brand=factory.SelfAttribute("..brand"))
+    contact = None
+    external_id = factory.Sequence(lambda n: f"order-{n}")
+    placed_at = factory.LazyFunction(timezone.now)
+    total = factory.Faker("pydecimal", left_digits=3, right_digits=2, positive=True)
+    currency = "EUR"
+    items = 1

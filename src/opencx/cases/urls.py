@@ -4,5 +4,5 @@ from . import views
 
 app_name = "cases"
 urlpatterns = [
-    path("", views.index, name="list"),
+    path("", views.case_list, name="list"),
 ]

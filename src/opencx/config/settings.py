@@ -157,4 +157,6 @@ LOGGING = {
     "loggers": {"axes": {"level": "WARNING"}},
 }
 
+# The host name used in links inside e-mails.
+OPENCX_PUBLIC_HOST = env.str("OPENCX_PUBLIC_HOST", default="127.0.0.1:8000")
 OPENCX_DEMO_PASSWORD = env.str("OPENCX_DEMO_PASSWORD", default="opencx-demo")

@@ -4,5 +4,6 @@ from . import views
 
 app_name = "contacts"
 urlpatterns = [
-    path("", views.index, name="list"),
+    path("", views.contact_list, name="list"),
+    path("<int:pk>/", views.contact_detail, name="detail"),
 ]

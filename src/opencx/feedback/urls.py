@@ -4,5 +4,6 @@ from . import views
 
 app_name = "feedback"
 urlpatterns = [
-    path("", views.index, name="list"),
+    path("", views.feedback_list, name="list"),
+    path("<int:pk>/", views.feedback_detail, name="detail"),
 ]

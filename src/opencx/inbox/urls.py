@@ -4,5 +4,6 @@ from . import views
 
 app_name = "inbox"
 urlpatterns = [
-    path("", views.index, name="list"),
+    path("", views.conversation_list, name="list"),
+    path("<int:pk>/", views.conversation_detail, name="detail"),
 ]

@@ -2,6 +2,7 @@ from datetime import timedelta
 
 from django.shortcuts import render
 from django.utils import timezone
+from django.views.decorators.http import require_safe
 
 from opencx.ui.brand_views import brand_page
 
@@ -11,6 +12,7 @@ PERIOD_DAYS = 90
 
 
 @brand_page
+@require_safe
 def overview(request):
     actor, location = request.actor, request.current_location
     now = timezone.now()

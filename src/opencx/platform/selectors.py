@@ -11,6 +11,16 @@ def brands_of(*, user: User) -> QuerySet[Brand]:
     return Brand.objects.filter(memberships__user=user).order_by("name").distinct()
 
 
+def actors_of(*, user: User) -> list[Actor]:
+    """The user's actor in every brand they belong to, in one query."""
+    memberships = (
+        Membership.objects.select_related("brand", "location")
+        .filter(user=user)
+        .order_by("brand__name")
+    )
+    return [Actor(user=user, brand=m.brand, membership=m) for m in memberships]
+
+
 def actor_for(*, user: User, brand_slug: str) -> Actor:
     """The user's actor in a brand; a brand they do not belong to does not exist for them."""
     if not user.is_authenticated:

@@ -2,12 +2,18 @@
 
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import available_timezones
+from functools import cache
+from zoneinfo import available_timezones as _scan_timezones
 
-from django.contrib.auth.forms import PasswordResetForm
+from django.conf import settings
+from django.contrib.auth.tokens import default_token_generator
+from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Max
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 from django.utils.text import slugify
 
 from . import events
@@ -51,6 +57,12 @@ LOCATION_FIELDS = (
     "review_url",
     "is_active",
 )
+
+
+@cache
+def available_timezones() -> frozenset[str]:
+    """IANA zone names; scanning tzdata is slow, and the set does not change while we run."""
+    return frozenset(_scan_timezones())
 
 
 def audit_record(
@@ -163,7 +175,7 @@ def _next_path(brand: Brand, parent: Location | None) -> str:
     prefix = parent.path if parent else ""
     siblings = Location.objects.filter(brand=brand, parent=parent)
     last = siblings.aggregate(last=Max("path"))["last"]
-    number = int(last[-PATH_STEP:]) + 1 if last else 1
+    number = int(last[-PATH_STEP:], 36) + 1 if last else 1
     if number >= 36**PATH_STEP:
         raise AppError("Too many locations under one parent.", field="parent")
     return prefix + _base36(number).rjust(PATH_STEP, "0")
@@ -372,18 +384,23 @@ def membership_invite(
         summary=f"{email} as {role}",
     )
     if created:
-        transaction.on_commit(lambda: _send_set_password_mail(email))
+        transaction.on_commit(lambda: _send_set_password_mail(user.pk))
     return Invitation(membership=membership, created_user=created)
 
 
-def _send_set_password_mail(email: str) -> None:
-    form = PasswordResetForm({"email": email})
-    if form.is_valid():
-        form.save(
-            domain_override="localhost",
-            subject_template_name="registration/invitation_subject.txt",
-            email_template_name="registration/invitation_email.txt",
-        )
+def _send_set_password_mail(user_id: int) -> None:
+    """Mail a new member a one-time link to choose a password (Django's reset token)."""
+    user = User.objects.get(pk=user_id)
+    context = {
+        "email": user.email,
+        "uid": urlsafe_base64_encode(force_bytes(user.pk)),
+        "token": default_token_generator.make_token(user),
+        "protocol": "http" if settings.DEBUG else "https",
+        "domain": settings.OPENCX_PUBLIC_HOST,
+    }
+    subject = render_to_string("registration/invitation_subject.txt", context).strip()
+    body = render_to_string("registration/invitation_email.txt", context)
+    send_mail(subject, body, None, [user.email])
 
 
 @transaction.atomic
@@ -496,3 +513,52 @@ def api_token_authenticate(*, secret: str) -> User | None:
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token.user
+
+
+# Two-factor authentication (TOTP). The device rows belong to django-otp; these are the only
+# writes to them outside django-otp's own verification bookkeeping.
+
+
+@transaction.atomic
+def totp_device_begin(*, user: User):
+    """Start setting up an authenticator app: a fresh, unconfirmed device replaces any other."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    devices = TOTPDevice.objects.select_for_update().filter(user=user)
+    if devices.filter(confirmed=True).exists():
+        raise Conflict("Two-factor authentication is on already.", field="token")
+    devices.filter(confirmed=False).delete()
+    return TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
+
+
+@transaction.atomic
+def totp_device_confirm(*, user: User, token: str):
+    """Turn two-factor authentication on once the user proves the app shows the right code."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=False).first()
+    if device is None:
+        raise NotFound("Start the set-up again: no authenticator is waiting.", field="token")
+    token = (token or "").strip().replace(" ", "")
+    if not (token.isdigit() and len(token) == device.digits) or not device.verify_token(token):
+        raise AppError("That code is not right. Enter the code your app shows now.", field="token")
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    audit_record(actor_user=user, brand=None, action="two_factor.enable", obj=device)
+    return device
+
+
+@transaction.atomic
+def totp_device_disable(*, user: User, password: str) -> None:
+    """Turn two-factor authentication off; the account password confirms it is really them."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    if not user.check_password(password or ""):
+        raise AppError("The password is not right.", field="password")
+    devices = list(TOTPDevice.objects.select_for_update().filter(user=user))
+    if not devices:
+        raise NotFound("Two-factor authentication is off already.", field="password")
+    for device in devices:
+        if device.confirmed:
+            audit_record(actor_user=user, brand=None, action="two_factor.disable", obj=device)
+        device.delete()

@@ -4,5 +4,6 @@ from . import views
 
 app_name = "surveys"
 urlpatterns = [
-    path("", views.index, name="list"),
+    path("", views.survey_list, name="list"),
+    path("<int:pk>/", views.survey_detail, name="detail"),
 ]

@@ -23,8 +23,8 @@ def home(request):
     return redirect("insights:overview", brand.slug)
 
 
-@require_POST
 @brand_page
+@require_POST
 def switch_scope(request):
     """Switch brand (go to its overview) or narrow every page to one location's subtree."""
     actor = request.actor

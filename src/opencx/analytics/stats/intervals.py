@@ -28,7 +28,9 @@ def wilson(successes: int, n: int, confidence: float = 0.95) -> Interval | None:
     centre = p + z * z / (2 * n)
     spread = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
     denominator = 1 + z * z / n
-    return Interval((centre - spread) / denominator, (centre + spread) / denominator)
+    low, high = (centre - spread) / denominator, (centre + spread) / denominator
+    # At p = 0 or 1 the exact bound is 0 or 1; floating point lands a hair off.
+    return Interval(0.0 if successes == 0 else low, 1.0 if successes == n else high)
 
 
 def nps_adjusted_wald(

@@ -1,0 +1,103 @@
+"""Reads of unsolicited feedback, always scoped to an actor (and the chosen location)."""
+
+from datetime import date
+
+from django.db.models import F, FloatField, Q, QuerySet, Value
+from django.db.models.functions import Cast, Coalesce
+
+from opencx.platform.actor import Actor
+from opencx.platform.errors import NotFound
+from opencx.platform.models import Location
+from opencx.platform.selectors import scope_filter
+
+from .models import FeedbackItem
+
+DEFAULT_RATING_SCALE = 5
+
+# A rating on any scale, expressed in stars out of five (4/5 -> 4.0, 8/10 -> 4.0).
+STARS = (
+    Cast(F("rating"), FloatField())
+    * Value(5.0)
+    / Cast(Coalesce(F("rating_scale"), Value(DEFAULT_RATING_SCALE)), FloatField())
+)
+
+
+def feedback_visible_to(
+    actor: Actor, *, location: Location | None = None
+) -> QuerySet[FeedbackItem]:
+    """Feedback the actor may see, narrowed to `location`'s subtree if given.
+
+    Items without a location are brand-level: only brand-wide members see them.
+    """
+    qs = FeedbackItem.objects.filter(scope_filter(actor))
+    if location is not None:
+        qs = qs.filter(location__path__startswith=location.path)
+    return qs
+
+
+def feedback_list(
+    actor: Actor,
+    *,
+    location: Location | None,
+    within: Location | None = None,
+    kind: str = "",
+    source: str = "",
+    stars: int | None = None,
+    q: str = "",
+    date_from: date | None = None,
+    date_to: date | None = None,
+) -> QuerySet[FeedbackItem]:
+    """Feedback newest first, with optional filters.
+
+    Each item carries `stars`: its rating brought to five stars (None when unrated).
+    `stars` (1–5) keeps items whose rating, brought to five stars, rounds to that number;
+    `q` searches title, text and author; the date range is inclusive on both ends.
+    """
+    qs = feedback_visible_to(actor, location=location).annotate(stars=STARS)
+    if within is not None:
+        qs = qs.filter(location__path__startswith=within.path)
+    if kind:
+        qs = qs.filter(kind=kind)
+    if source:
+        qs = qs.filter(source=source)
+    if stars is not None:
+        qs = qs.filter(stars__gte=stars - 0.5, stars__lt=stars + 0.5)
+    if q:
+        qs = qs.filter(Q(text__icontains=q) | Q(title__icontains=q) | Q(author__icontains=q))
+    if date_from is not None:
+        qs = qs.filter(occurred_at__date__gte=date_from)
+    if date_to is not None:
+        qs = qs.filter(occurred_at__date__lte=date_to)
+    return qs.select_related("location", "channel").order_by("-occurred_at", "-pk")
+
+
+def feedback_sources(actor: Actor) -> list[str]:
+    """The sources present in the actor's reach, for the filter's choices."""
+    return list(
+        feedback_visible_to(actor).order_by("source").values_list("source", flat=True).distinct()
+    )
+
+
+def feedback_get(actor: Actor, *, pk: int) -> FeedbackItem:
+    """One item; another brand's, or one outside the actor's subtree, does not exist (404)."""
+    item = (
+        feedback_visible_to(actor)
+        .annotate(stars=STARS)
+        .select_related("location", "channel", "contact", "touchpoint")
+        .filter(pk=pk)
+        .first()
+    )
+    if item is None:
+        raise NotFound("No such feedback.", field="feedback")
+    return item
+
+
+def unhappy_reviews(actor: Actor, *, location: Location | None) -> QuerySet[FeedbackItem]:
+    """Reviews of one or two stars (on any scale, brought to five), newest first."""
+    return (
+        feedback_visible_to(actor, location=location)
+        .filter(kind=FeedbackItem.Kind.REVIEW, rating__isnull=False)
+        .alias(stars=STARS)
+        .filter(stars__lt=2.5)
+        .order_by("-occurred_at", "-pk")
+    )

@@ -1,0 +1,252 @@
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from opencx.inbox.models import Conversation, Message
+from opencx.platform.models import Channel
+from opencx.platform.roles import Role
+from tests.factories import (
+    BrandFactory,
+    ChannelFactory,
+    ContactFactory,
+    ConversationFactory,
+    IdentityFactory,
+    LocationFactory,
+    MessageFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+Status = Conversation.Status
+
+
+def _url(brand, *args):
+    name = "inbox:detail" if args else "inbox:list"
+    return reverse(name, args=[brand.slug, *args])
+
+
+def _shown(client, brand, **params):
+    return list(client.get(_url(brand), params).context["page"].object_list)
+
+
+@pytest.fixture
+def email(brand):
+    return ChannelFactory(brand=brand, kind=Channel.Kind.EMAIL, name="Support e-mail")
+
+
+@pytest.fixture
+def chat(brand):
+    return ChannelFactory(brand=brand, kind=Channel.Kind.WEB_CHAT, name="Web chat")
+
+
+def test_owner_sees_open_conversations_with_tab_counts(client, brand, owner, store, email):
+    contact = ContactFactory(brand=brand, name="Marta Bianchi")
+    waiting = ConversationFactory(
+        brand=brand,
+        location=store,
+        channel=email,
+        contact=contact,
+        subject="Broken zip",
+        waiting_since=timezone.now() - timedelta(hours=5),
+        priority="urgent",
+    )
+    ConversationFactory(brand=brand, location=store, channel=email, status=Status.PENDING)
+    ConversationFactory(brand=brand, location=store, channel=email, status=Status.RESOLVED)
+    ConversationFactory(brand=brand, location=store, channel=email, status=Status.RESOLVED)
+    client.force_login(owner)
+
+    page = client.get(_url(brand))
+
+    assert page.status_code == 200
+    assert list(page.context["page"].object_list) == [waiting]
+    counts = {tab: count for tab, _, count in page.context["tabs"]}
+    assert counts == {"open": 1, "pending": 1, "snoozed": 0, "resolved": 2, "all": 4}
+    body = page.content.decode()
+    assert "Broken zip" in body and "Marta Bianchi" in body and "Support e-mail" in body
+    assert "Urgent" in body and "waiting <time" in body and "Read-only for now" in body
+
+
+def test_status_tabs_show_their_conversations(client, brand, owner, store, email):
+    opened = ConversationFactory(brand=brand, location=store, channel=email)
+    snoozed = ConversationFactory(brand=brand, location=store, channel=email, status="snoozed")
+    resolved = ConversationFactory(
+        brand=brand,
+        location=store,
+        channel=email,
+        status=Status.RESOLVED,
+        first_reply_at=timezone.now(),
+    )
+    client.force_login(owner)
+
+    assert _shown(client, brand, status="snoozed") == [snoozed]
+    assert _shown(client, brand, status="resolved") == [resolved]
+    assert set(_shown(client, brand, status="all")) == {opened, snoozed, resolved}
+    assert _shown(client, brand, status="bogus") == [opened]
+    assert "first response in" in client.get(_url(brand), {"status": "resolved"}).content.decode()
+
+
+def test_open_tab_lists_the_longest_waiting_first(client, brand, owner, store, email):
+    now = timezone.now()
+    recent = ConversationFactory(
+        brand=brand, location=store, channel=email, waiting_since=now - timedelta(minutes=5)
+    )
+    oldest = ConversationFactory(
+        brand=brand, location=store, channel=email, waiting_since=now - timedelta(days=2)
+    )
+    client.force_login(owner)
+
+    assert _shown(client, brand) == [oldest, recent]
+
+
+def test_channel_and_assignee_filters_narrow_the_list_and_the_counts(
+    client, brand, owner, store, email, chat
+):
+    agent = UserFactory(first_name="Agata")
+    by_mail = ConversationFactory(brand=brand, location=store, channel=email, assignee=agent)
+    by_chat = ConversationFactory(brand=brand, location=store, channel=chat)
+    ConversationFactory(brand=brand, location=store, channel=chat, status=Status.RESOLVED)
+    client.force_login(owner)
+
+    assert _shown(client, brand, channel=email.pk) == [by_mail]
+    assert _shown(client, brand, channel=chat.pk) == [by_chat]
+    assert _shown(client, brand, assignee=agent.pk) == [by_mail]
+    assert _shown(client, brand, assignee="none") == [by_chat]
+    page = client.get(_url(brand), {"channel": chat.pk})
+    counts = {tab: count for tab, _, count in page.context["tabs"]}
+    assert (counts["open"], counts["resolved"], counts["all"]) == (1, 1, 2)
+    assert "Agata" in page.content.decode()  # offered as an assignee
+
+
+def test_location_manager_sees_only_their_subtree(
+    client, brand, store, sibling_store, make_actor, email
+):
+    mine = ConversationFactory(brand=brand, location=store, channel=email)
+    ConversationFactory(brand=brand, location=sibling_store, channel=email)
+    client.force_login(make_actor(Role.LOCATION_MANAGER, store).user)
+
+    page = client.get(_url(brand), {"status": "all"})
+
+    assert list(page.context["page"].object_list) == [mine]
+    assert {tab: count for tab, _, count in page.context["tabs"]}["all"] == 1
+
+
+def test_switcher_location_narrows_the_list(client, brand, owner, store, sibling_store, email):
+    ConversationFactory(brand=brand, location=store, channel=email)
+    theirs = ConversationFactory(brand=brand, location=sibling_store, channel=email)
+    client.force_login(owner)
+    session = client.session
+    session[f"location_scope:{brand.pk}"] = sibling_store.pk
+    session.save()
+
+    assert _shown(client, brand) == [theirs]
+
+
+def test_list_paginates_by_50(client, brand, owner, store, email):
+    ConversationFactory.create_batch(51, brand=brand, location=store, channel=email)
+    client.force_login(owner)
+
+    assert len(_shown(client, brand)) == 50
+    assert len(_shown(client, brand, page=2)) == 1
+
+
+def test_list_query_count_is_flat(client, brand, owner, store, django_assert_max_num_queries):
+    for _ in range(8):
+        location = LocationFactory(parent=store)
+        ConversationFactory.create_batch(
+            3,
+            brand=brand,
+            location=location,
+            channel=ChannelFactory(brand=brand, location=location),
+            contact=ContactFactory(brand=brand),
+            assignee=UserFactory(),
+        )
+    client.force_login(owner)
+
+    with django_assert_max_num_queries(10):
+        page = client.get(_url(brand))
+
+    assert len(page.context["page"].object_list) == 24
+
+
+def test_detail_shows_thread_notes_bots_contact_and_facts(client, brand, owner, store, email):
+    contact = ContactFactory(brand=brand, name="Luca Rossi")
+    IdentityFactory(contact=contact, value="luca@example.test")
+    agent = UserFactory(first_name="Agata", last_name="Verdi")
+    conversation = ConversationFactory(
+        brand=brand, location=store, channel=email, contact=contact, subject="Late parcel"
+    )
+    MessageFactory(conversation=conversation, body="Where is my parcel?")
+    MessageFactory(
+        conversation=conversation,
+        direction=Message.Direction.OUTGOING,
+        sender_kind=Message.Sender.BOT,
+        body="Your parcel ships tomorrow.",
+    )
+    MessageFactory(
+        conversation=conversation,
+        direction=Message.Direction.OUTGOING,
+        sender_kind=Message.Sender.AGENT,
+        sender=agent,
+        is_private=True,
+        body="Check with the courier first.",
+    )
+    client.force_login(owner)
+
+    page = client.get(_url(brand, conversation.pk))
+
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert body.index("Where is my parcel?") < body.index("Your parcel ships tomorrow.")
+    assert 'class="msg incoming"' in body and 'class="msg outgoing"' in body
+    assert 'class="msg note"' in body and "Internal note" in body
+    assert '<span class="badge">Bot</span>' in body and "Agata Verdi" in body
+    assert "Luca Rossi" in body and "luca@example.test" in body
+    assert "Support e-mail" in body and "Milano Centro" in body
+    assert "Read-only for now" in body
+
+
+def test_detail_query_count_does_not_grow_with_messages(
+    client, brand, owner, store, email, django_assert_max_num_queries
+):
+    conversation = ConversationFactory(
+        brand=brand, location=store, channel=email, contact=ContactFactory(brand=brand)
+    )
+    for _ in range(20):
+        MessageFactory(
+            conversation=conversation, direction="out", sender_kind="agent", sender=UserFactory()
+        )
+    client.force_login(owner)
+
+    with django_assert_max_num_queries(10):
+        assert client.get(_url(brand, conversation.pk)).status_code == 200
+
+
+def test_detail_of_a_sibling_store_is_404_for_a_location_manager(
+    client, brand, store, sibling_store, make_actor, email
+):
+    mine = ConversationFactory(brand=brand, location=store, channel=email)
+    theirs = ConversationFactory(brand=brand, location=sibling_store, channel=email)
+    client.force_login(make_actor(Role.LOCATION_MANAGER, store).user)
+
+    assert client.get(_url(brand, mine.pk)).status_code == 200
+    assert client.get(_url(brand, theirs.pk)).status_code == 404
+
+
+def test_other_brand_is_404(client, brand, owner, stranger, store, email):
+    foreign = ConversationFactory(brand=BrandFactory())
+    ours = ConversationFactory(brand=brand, location=store, channel=email)
+    client.force_login(owner)
+    assert client.get(_url(brand, foreign.pk)).status_code == 404
+
+    client.force_login(stranger)
+    assert client.get(_url(brand)).status_code == 404
+    assert client.get(_url(brand, ours.pk)).status_code == 404
+
+
+def test_pages_are_read_only(client, brand, owner, store, email):
+    conversation = ConversationFactory(brand=brand, location=store, channel=email)
+    client.force_login(owner)
+
+    assert client.post(_url(brand, conversation.pk), {"body": "hi"}).status_code == 405

@@ -1,0 +1,162 @@
+"""Every page and API route, walked as people who must not see what is behind it.
+
+- A member of another brand gets 404 on every route of our brand (pages and API).
+- A location manager of a sibling store gets 404 on every object that lives at our store.
+- Lower roles (viewer, agent) get 403 on every admin action.
+New routes join automatically; a route with an object id must be classified in OBJECTS or
+BRAND_LEVEL below, so nobody adds a route without deciding who may see it.
+"""
+
+import re
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from opencx.platform.roles import Role
+from opencx.platform.services import api_token_create
+from tests import factories
+
+PARAM = re.compile(r"<(?:(?P<converter>\w+):)?(?P<name>\w+)>")
+
+
+def _walk(patterns, prefix=""):
+    for entry in patterns:
+        route = prefix + str(entry.pattern)
+        if isinstance(entry, URLResolver):
+            yield from _walk(entry.url_patterns, route)
+        elif isinstance(entry, URLPattern):
+            yield route, entry
+
+
+def _routes(prefix):
+    return sorted(
+        {route for route, _ in _walk(get_resolver().url_patterns) if route.startswith(prefix)}
+    )
+
+
+PAGE_ROUTES = _routes("b/<slug:brand_slug>/")
+API_ROUTES = [r for r in _routes("api/v1/") if "{" not in r and "<" in r]
+
+
+def _params(route):
+    return [m.group("name") for m in PARAM.finditer(route)]
+
+
+# Objects that live at a location, by the route prefix after the brand: made at `store`.
+def _objects(brand, store):
+    contact = factories.ContactFactory(brand=brand, home_location=store)
+    survey = factories.SurveyFactory(brand=brand)
+    return {
+        "locations/": store,
+        "customers/": contact,
+        "feedback/": factories.FeedbackItemFactory(brand=brand, location=store),
+        "inbox/": factories.ConversationFactory(brand=brand, location=store),
+        "surveys/": survey,
+        "settings/members/": factories.MembershipFactory(
+            brand=brand, location=store, role=Role.AGENT
+        ),
+        "settings/touchpoints/": factories.TouchpointFactory(brand=brand),
+        "contacts/": contact,
+        "conversations/": factories.ConversationFactory(brand=brand, location=store),
+        "members/": factories.MembershipFactory(brand=brand, location=store, role=Role.AGENT),
+        "touchpoints/": factories.TouchpointFactory(brand=brand),
+        "responses/": factories.ResponseFactory(survey=survey, location=store),
+        "feedback-items/": factories.FeedbackItemFactory(brand=brand, location=store),
+    }
+
+
+# Brand-level objects everybody in the brand may see (a location manager too).
+BRAND_LEVEL = ("surveys/", "touchpoints/", "settings/touchpoints/")
+
+
+def _object_for(route_tail, objects):
+    for prefix in sorted(objects, key=len, reverse=True):
+        if route_tail.startswith(prefix):
+            return prefix, objects[prefix]
+    raise AssertionError(f"Route {route_tail!r} takes an id but is not classified in _objects")
+
+
+def _fill(route, brand_slug, obj=None):
+    def replace(match):
+        if match.group("name") in {"brand_slug", "slug"}:
+            return brand_slug
+        assert obj is not None, f"{route} needs an object"
+        return str(obj.pk)
+
+    return "/" + PARAM.sub(replace, route)
+
+
+@pytest.fixture
+def world(brand, store, sibling_store, owner):
+    return {"objects": _objects(brand, store)}
+
+
+def test_routes_were_found():
+    assert len(PAGE_ROUTES) >= 10
+    assert any(r.startswith("b/<slug:brand_slug>/locations/") for r in PAGE_ROUTES)
+
+
+@pytest.mark.parametrize("route", PAGE_ROUTES)
+def test_member_of_another_brand_gets_404_on_every_page(client, world, brand, stranger, route):
+    client.force_login(stranger)
+    tail = route.removeprefix("b/<slug:brand_slug>/")
+    obj = _object_for(tail, world["objects"])[1] if len(_params(route)) > 1 else None
+    url = _fill(route, brand.slug, obj)
+    assert client.get(url).status_code == 404, url
+    assert client.post(url, {}).status_code == 404, url
+
+
+@pytest.mark.parametrize("route", [r for r in PAGE_ROUTES if len(_params(r)) > 1])
+def test_sibling_location_manager_gets_404_on_objects_of_another_store(
+    client, world, brand, sibling_store, make_actor, route
+):
+    manager = make_actor(Role.LOCATION_MANAGER, sibling_store)
+    client.force_login(manager.user)
+    tail = route.removeprefix("b/<slug:brand_slug>/")
+    prefix, obj = _object_for(tail, world["objects"])
+    url = _fill(route, brand.slug, obj)
+    status = client.get(url).status_code
+    if prefix in BRAND_LEVEL:
+        assert status in {200, 403, 405}, url
+    else:
+        assert status == 404, url
+
+
+# POSTs a viewer may make: choosing what to look at is not an admin action.
+VIEWER_MAY_POST = {"b/<slug:brand_slug>/switch/"}
+
+
+@pytest.mark.parametrize("role", [Role.VIEWER, Role.AGENT])
+@pytest.mark.parametrize("route", [r for r in PAGE_ROUTES if r not in VIEWER_MAY_POST])
+def test_lower_roles_cannot_change_anything_through_pages(
+    client, world, brand, make_actor, role, route
+):
+    actor = make_actor(role)
+    client.force_login(actor.user)
+    tail = route.removeprefix("b/<slug:brand_slug>/")
+    obj = _object_for(tail, world["objects"])[1] if len(_params(route)) > 1 else None
+    url = _fill(route, brand.slug, obj)
+    status = client.post(url, {"name": "x", "role": "owner", "email": "x@example.test"}).status_code
+    # Agents may reply in inbox and work cases (later issues); admin screens must refuse.
+    if role == Role.AGENT and tail.startswith(("inbox/", "cases/")):
+        return
+    assert status in {403, 405}, f"{role} POST {url} -> {status}"
+
+
+@pytest.mark.parametrize("route", API_ROUTES)
+def test_member_of_another_brand_gets_404_on_every_api_route(client, world, brand, stranger, route):
+    token = api_token_create(user=stranger, name="probe").secret
+    headers = {"Authorization": f"Bearer {token}"}
+    params = _params(route)
+    if not ({"brand_slug", "slug"} & set(params)):
+        pytest.skip("route is not inside a brand")
+    tail = route.removeprefix("api/v1/brands/<slug>/").removeprefix("api/v1/brands/<slug:slug>/")
+    obj = _object_for(tail, world["objects"])[1] if len(params) > 1 else None
+    url = _fill(route, brand.slug, obj)
+    for method in ("get", "post", "patch", "delete"):
+        response = getattr(client, method)(
+            url, data={}, content_type="application/json", headers=headers
+        )
+        assert response.status_code in {404, 405}, f"{method} {url} -> {response.status_code}"
+        if response.status_code == 404:
+            assert response.json()["code"] == "not_found"
