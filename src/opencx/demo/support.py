@@ -30,6 +30,9 @@ DELAY_INTENTS = {
     "refund_missing": 0.08,
     "product_question": 0.10,
 }
+BACKLOG_DAYS = 30
+CURRENT_DAYS = 14
+CURRENT_SHARE = 0.06  # of all conversations, opened in the last CURRENT_DAYS
 RECENT_DAYS = 3  # conversations this young are often still open
 
 
@@ -47,7 +50,11 @@ def conversations(world: World) -> int:
         kind = rng.choices(kinds, weights=kind_weights)[0]
         person = rng.choice(world.people)
         place = world.online if kind == K.WEB_CHAT else person.place
-        _, opened = open_moment(rng, calendar, place.hours)
+        if rng.random() < CURRENT_SHARE:  # today's queue: threads from the last fortnight
+            lo = len(calendar.days) - CURRENT_DAYS
+            _, opened = open_moment(rng, calendar, place.hours, lo=lo)
+        else:
+            _, opened = open_moment(rng, calendar, place.hours)
         language = person.language
         delay = effects.is_delay_month(calendar.months_before(opened.date()))
         mix = DELAY_INTENTS if delay else INTENTS
@@ -62,6 +69,8 @@ def conversations(world: World) -> int:
         r = rng.random()
         if age_days < RECENT_DAYS:
             status = "open_unanswered" if r < 0.45 else "open_answered" if r < 0.75 else "resolved"
+        elif age_days > BACKLOG_DAYS:  # a living inbox has closed its old threads
+            status = "resolved"
         else:
             status = (
                 "open_unanswered"
