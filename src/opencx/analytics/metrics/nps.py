@@ -1,32 +1,14 @@
 """Net Promoter Score: % promoters (9–10) − % detractors (0–6) on the 0–10 scale."""
 
 from collections.abc import Iterable
-from dataclasses import dataclass
-
+from opencx.analytics.result import Score
 from opencx.analytics.stats.intervals import nps_adjusted_wald
-
-THIN_SAMPLE = 30  # a heuristic flag for the UI, not a statistical rule
-
-
-@dataclass(frozen=True)
-class Score:
-    """A metric value on its display scale, with n and interval bounds (None when undefined)."""
-
-    value: float | None
-    n: int
-    ci_low: float | None
-    ci_high: float | None
-
-    @property
-    def is_thin(self) -> bool:
-        return self.n < THIN_SAMPLE
-
 
 def nps_from_counts(*, n: int, promoters: int, detractors: int, confidence: float = 0.95) -> Score:
     """NPS (−100..100) with its adjusted-Wald interval, from additive counts."""
     interval = nps_adjusted_wald(promoters, detractors, n, confidence)
     if interval is None:
-        return Score(value=None, n=0, ci_low=None, ci_high=None)
+        return Score.empty()
     return Score(
         value=100.0 * (promoters - detractors) / n,
         n=n,
