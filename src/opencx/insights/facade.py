@@ -1,7 +1,8 @@
 """The one door from the web app into opencx.analytics. Returns frozen dataclasses."""
 
-from opencx.analytics.metrics.nps import Score, nps_from_counts
+from opencx.analytics.metrics.nps import nps_from_counts
 from opencx.analytics.metrics.proportion import share_from_counts
+from opencx.analytics.result import Score
 
 from .selectors import NpsCounts
 

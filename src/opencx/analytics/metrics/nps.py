@@ -1,8 +1,10 @@
 """Net Promoter Score: % promoters (9–10) − % detractors (0–6) on the 0–10 scale."""
 
 from collections.abc import Iterable
+
 from opencx.analytics.result import Score
 from opencx.analytics.stats.intervals import nps_adjusted_wald
+
 
 def nps_from_counts(*, n: int, promoters: int, detractors: int, confidence: float = 0.95) -> Score:
     """NPS (−100..100) with its adjusted-Wald interval, from additive counts."""
