@@ -4,9 +4,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
-from opencx.platform.errors import NotFound
-from opencx.platform.selectors import location_get, location_subtree, locations_visible_to
-from opencx.ui.brand_views import brand_page, page_or_partial
+from opencx.ui.brand_views import brand_page, location_choices, location_filter, page_or_partial
 
 from . import selectors
 from .models import FeedbackItem
@@ -15,31 +13,11 @@ PAGE_SIZE = 50
 STAR_CHOICES = (5, 4, 3, 2, 1)
 
 
-def _location_param(request, name="location"):
-    """The location named in the query string, if the actor may see it; otherwise None."""
-    raw = request.GET.get(name, "")
-    if not raw.isdigit():
-        return None
-    try:
-        return location_get(request.actor, pk=int(raw))
-    except NotFound:
-        return None
-
-
 def _date_param(request, name):
     try:
         return date.fromisoformat(request.GET.get(name, ""))
     except ValueError:
         return None
-
-
-def _location_choices(actor, location):
-    qs = (
-        location_subtree(actor, location=location)
-        if location is not None
-        else locations_visible_to(actor)
-    )
-    return qs.only("id", "name", "path")
 
 
 def star_glyphs(stars: float | None) -> str:
@@ -54,7 +32,7 @@ def star_glyphs(stars: float | None) -> str:
 @require_safe
 def feedback_list(request):
     actor, location = request.actor, request.current_location
-    within = _location_param(request)
+    within = location_filter(request)
     kind = request.GET.get("kind", "")
     kind = kind if kind in FeedbackItem.Kind.values else ""
     stars = request.GET.get("rating", "")
@@ -92,7 +70,7 @@ def feedback_list(request):
             "kinds": FeedbackItem.Kind.choices,
             "sources": selectors.feedback_sources(actor),
             "star_choices": STAR_CHOICES,
-            "locations": _location_choices(actor, location),
+            "locations": location_choices(actor, location),
         },
         partial="results",
     )

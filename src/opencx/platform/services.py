@@ -85,6 +85,22 @@ def audit_record(
     )
 
 
+def _reject_unknown(fields: dict, allowed) -> None:
+    unknown = sorted(set(fields) - set(allowed))
+    if unknown:
+        raise AppError(f"Unknown field {unknown[0]!r}.", field=unknown[0])
+
+
+def _save_audited(*, actor: Actor, obj, fields: dict, action: str):
+    """Apply `fields` to `obj`, save it, and record what actually changed."""
+    changes = {k: [getattr(obj, k), v] for k, v in fields.items() if getattr(obj, k) != v}
+    for key, value in fields.items():
+        setattr(obj, key, value)
+    obj.save()
+    audit_record(actor_user=actor.user, brand=actor.brand, action=action, obj=obj, changes=changes)
+    return obj
+
+
 def _validate_location_fields(fields: dict) -> None:
     if "timezone" in fields and fields["timezone"] not in available_timezones():
         raise AppError(f"Unknown time zone {fields['timezone']!r}.", field="timezone")
@@ -155,20 +171,10 @@ def brand_create(
 def brand_update(*, actor: Actor, **fields) -> Brand:
     actor.require(Capability.MANAGE_BRAND)
     brand = Brand.objects.select_for_update().get(pk=actor.brand.pk)
-    allowed = {"name", "default_language", "languages", "timezone"}
-    unknown = set(fields) - allowed
-    if unknown:
-        raise AppError(f"Unknown field {sorted(unknown)[0]!r}.", field=sorted(unknown)[0])
+    _reject_unknown(fields, {"name", "default_language", "languages", "timezone"})
     if "timezone" in fields and fields["timezone"] not in available_timezones():
         raise AppError(f"Unknown time zone {fields['timezone']!r}.", field="timezone")
-    changes = {k: [getattr(brand, k), v] for k, v in fields.items() if getattr(brand, k) != v}
-    for key, value in fields.items():
-        setattr(brand, key, value)
-    brand.save()
-    audit_record(
-        actor_user=actor.user, brand=brand, action="brand.update", obj=brand, changes=changes
-    )
-    return brand
+    return _save_audited(actor=actor, obj=brand, fields=fields, action="brand.update")
 
 
 def _next_path(brand: Brand, parent: Location | None) -> str:
@@ -199,9 +205,7 @@ def location_create(
         raise NotFound("No such parent location.", field="parent")
     if parent is None and not actor.is_brand_wide:
         raise Forbidden("You may add locations only inside your own part of the brand.")
-    unknown = set(fields) - set(LOCATION_FIELDS)
-    if unknown:
-        raise AppError(f"Unknown field {sorted(unknown)[0]!r}.", field=sorted(unknown)[0])
+    _reject_unknown(fields, set(LOCATION_FIELDS))
     name = name.strip()
     if not name:
         raise AppError("A location needs a name.", field="name")
@@ -238,9 +242,7 @@ def location_update(*, actor: Actor, location: Location, **fields) -> Location:
     actor.require(Capability.MANAGE_LOCATIONS)
     if not actor.covers(location):
         raise NotFound("No such location.", field="location")
-    unknown = set(fields) - set(LOCATION_FIELDS)
-    if unknown:
-        raise AppError(f"Unknown field {sorted(unknown)[0]!r}.", field=sorted(unknown)[0])
+    _reject_unknown(fields, set(LOCATION_FIELDS))
     _validate_location_fields(fields)
     if "code" in fields:
         fields["code"] = slugify(fields["code"])[:64]
@@ -250,18 +252,7 @@ def location_update(*, actor: Actor, location: Location, **fields) -> Location:
             .exists()
         ):
             raise Conflict(f"Location code {fields['code']!r} is in use.", field="code")
-    changes = {k: [getattr(location, k), v] for k, v in fields.items() if getattr(location, k) != v}
-    for key, value in fields.items():
-        setattr(location, key, value)
-    location.save()
-    audit_record(
-        actor_user=actor.user,
-        brand=actor.brand,
-        action="location.update",
-        obj=location,
-        changes=changes,
-    )
-    return location
+    return _save_audited(actor=actor, obj=location, fields=fields, action="location.update")
 
 
 @transaction.atomic
@@ -319,23 +310,8 @@ def touchpoint_update(*, actor: Actor, touchpoint: Touchpoint, **fields) -> Touc
     actor.require(Capability.MANAGE_TOUCHPOINTS)
     if touchpoint.brand_id != actor.brand.pk:
         raise NotFound("No such touchpoint.", field="touchpoint")
-    unknown = set(fields) - {"name", "description", "is_active", "position"}
-    if unknown:
-        raise AppError(f"Unknown field {sorted(unknown)[0]!r}.", field=sorted(unknown)[0])
-    changes = {
-        k: [getattr(touchpoint, k), v] for k, v in fields.items() if getattr(touchpoint, k) != v
-    }
-    for key, value in fields.items():
-        setattr(touchpoint, key, value)
-    touchpoint.save()
-    audit_record(
-        actor_user=actor.user,
-        brand=actor.brand,
-        action="touchpoint.update",
-        obj=touchpoint,
-        changes=changes,
-    )
-    return touchpoint
+    _reject_unknown(fields, {"name", "description", "is_active", "position"})
+    return _save_audited(actor=actor, obj=touchpoint, fields=fields, action="touchpoint.update")
 
 
 def _check_can_grant(actor: Actor, role: str, location: Location | None) -> None:

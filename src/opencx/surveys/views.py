@@ -6,9 +6,7 @@ from django.views.decorators.http import require_safe
 
 from opencx.insights import facade
 from opencx.insights.selectors import NpsCounts
-from opencx.platform.errors import NotFound
-from opencx.platform.selectors import location_get, location_subtree, locations_visible_to
-from opencx.ui.brand_views import brand_page, page_or_partial
+from opencx.ui.brand_views import brand_page, location_choices, location_filter, page_or_partial
 
 from . import selectors
 from .models import Survey
@@ -26,27 +24,6 @@ def headline_score(counts: selectors.HeadlineCounts):
     if counts.kind in (Survey.Kind.CSAT, Survey.Kind.CES):
         return facade.share_score(n=counts.n, satisfied=counts.satisfied)
     return None
-
-
-def _location_param(request, name="location"):
-    """The location named in the query string, if the actor may see it; otherwise None."""
-    raw = request.GET.get(name, "")
-    if not raw.isdigit():
-        return None
-    try:
-        return location_get(request.actor, pk=int(raw))
-    except NotFound:
-        return None
-
-
-def location_choices(actor, location):
-    """Locations offered by a filter: the chosen location's subtree, or all the actor sees."""
-    qs = (
-        location_subtree(actor, location=location)
-        if location is not None
-        else locations_visible_to(actor)
-    )
-    return qs.only("id", "name", "path")
 
 
 @brand_page
@@ -79,7 +56,7 @@ def survey_detail(request, pk):
     counts = selectors.survey_headline_counts(
         actor, surveys=[survey], location=location, since=since
     )[survey.pk]
-    within = _location_param(request)
+    within = location_filter(request)
     band = request.GET.get("band", "")
     has_comment = {"yes": True, "no": False}.get(request.GET.get("comment", ""))
     responses = selectors.survey_responses(

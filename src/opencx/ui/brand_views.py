@@ -10,8 +10,13 @@ from functools import wraps
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
-from opencx.platform.errors import AppError
-from opencx.platform.selectors import actor_for, locations_visible_to
+from opencx.platform.errors import AppError, NotFound
+from opencx.platform.selectors import (
+    actor_for,
+    location_get,
+    location_subtree,
+    locations_visible_to,
+)
 
 SESSION_KEY = "location_scope:{brand}"
 
@@ -52,3 +57,24 @@ def page_or_partial(request, template: str, context: dict, partial: str = "conte
     if getattr(request, "htmx", False) and not request.htmx.boosted:
         return render(request, f"{template}#{partial}", context)
     return render(request, template, context)
+
+
+def location_filter(request, name: str = "location"):
+    """The location named in the query string, if the actor may see it; otherwise None."""
+    raw = request.GET.get(name, "")
+    if not raw.isdigit():
+        return None
+    try:
+        return location_get(request.actor, pk=int(raw))
+    except NotFound:
+        return None
+
+
+def location_choices(actor, location):
+    """Locations offered by a filter: the chosen location's subtree, or all the actor sees."""
+    qs = (
+        location_subtree(actor, location=location)
+        if location is not None
+        else locations_visible_to(actor)
+    )
+    return qs.only("id", "name", "path")
