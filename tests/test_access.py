@@ -160,3 +160,42 @@ def test_member_of_another_brand_gets_404_on_every_api_route(client, world, bran
         assert response.status_code in {404, 405}, f"{method} {url} -> {response.status_code}"
         if response.status_code == 404:
             assert response.json()["code"] == "not_found"
+
+
+def _api_url(route, brand, objects):
+    tail = route.removeprefix("api/v1/brands/<slug>/")
+    obj = _object_for(tail, objects)[1] if len(_params(route)) > 1 else None
+    return tail, _fill(route, brand.slug, obj)
+
+
+BRAND_API_ROUTES = [r for r in API_ROUTES if r.startswith("api/v1/brands/<slug>")]
+
+
+@pytest.mark.parametrize("route", [r for r in BRAND_API_ROUTES if len(_params(r)) > 1])
+def test_sibling_location_manager_gets_404_on_api_objects_of_another_store(
+    client, world, brand, sibling_store, make_actor, route
+):
+    manager = make_actor(Role.LOCATION_MANAGER, sibling_store)
+    headers = {"Authorization": f"Bearer {api_token_create(user=manager.user, name='t').secret}"}
+    tail, url = _api_url(route, brand, world["objects"])
+    status = client.get(url, headers=headers).status_code
+    if tail.startswith(BRAND_LEVEL):
+        assert status in {200, 405}, url
+    else:
+        assert status in {404, 405}, url  # 405: the route has no GET (e.g. members/<id>)
+
+
+@pytest.mark.parametrize("role", [Role.VIEWER, Role.AGENT])
+@pytest.mark.parametrize("route", BRAND_API_ROUTES)
+def test_lower_roles_get_403_on_every_api_write(client, world, brand, make_actor, role, route):
+    actor = make_actor(role)
+    headers = {"Authorization": f"Bearer {api_token_create(user=actor.user, name='t').secret}"}
+    _, url = _api_url(route, brand, world["objects"])
+    body = {"name": "x", "role": "viewer", "email": "x@example.test", "key": "x"}
+    for method in ("post", "patch", "delete"):
+        response = getattr(client, method)(
+            url, data=body, content_type="application/json", headers=headers
+        )
+        assert response.status_code in {403, 405}, f"{role} {method} {url} -> {response}"
+        if response.status_code == 403:
+            assert response.json()["code"] == "forbidden"
