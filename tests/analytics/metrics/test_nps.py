@@ -50,3 +50,9 @@ def test_nps_equals_mean_of_codes_and_lies_in_its_interval_range(scores):
     assert result.value == pytest.approx(100 * sum(map(classify, scores)) / len(scores))
     assert -100 <= result.ci_low <= result.ci_high <= 100
     assert result.n == len(scores)
+
+
+def test_numpy_integers_are_whole_numbers():
+    import numpy as np
+
+    assert nps(np.array([10, 9, 3], dtype=np.int64)).value == pytest.approx(100 / 3)

@@ -1,7 +1,12 @@
 """Net Promoter Score: % promoters (9–10) − % detractors (0–6) on the 0–10 scale."""
 
-from collections.abc import Iterable
+import numbers
+from collections.abc import Iterable, Sequence
 
+import numpy as np
+import pandas as pd
+
+from opencx.analytics.metrics._validate import grouped_scores, rating_column
 from opencx.analytics.result import Score
 from opencx.analytics.stats.intervals import nps_adjusted_wald
 
@@ -21,7 +26,7 @@ def nps_from_counts(*, n: int, promoters: int, detractors: int, confidence: floa
 
 def classify(score: int) -> int:
     """+1 promoter, 0 passive, −1 detractor; anything but an integer 0..10 is an error."""
-    if isinstance(score, bool) or not isinstance(score, int):
+    if isinstance(score, bool) or not isinstance(score, numbers.Integral):
         raise ValueError(f"NPS scores must be whole numbers 0–10, got {score!r}")
     if not 0 <= score <= 10:
         raise ValueError(f"NPS scores must be 0–10, got {score}")
@@ -40,3 +45,30 @@ def nps(scores: Iterable[int], confidence: float = 0.95) -> Score:
         promoters += code == 1
         detractors += code == -1
     return nps_from_counts(n=n, promoters=promoters, detractors=detractors, confidence=confidence)
+
+
+def nps_by(
+    frame: pd.DataFrame,
+    by: Sequence[str],
+    *,
+    score_column: str = "score",
+    confidence: float = 0.95,
+) -> pd.DataFrame:
+    """NPS per group from one row per answer: the group columns, then value, n, ci_low, ci_high.
+
+    Counts (n, promoters, detractors) are summed per group and each interval comes from them,
+    so the result equals `nps_from_counts` on any rollup of the same rows.
+    """
+    values = rating_column(frame, score_column, 0, 10, "NPS")
+    return grouped_scores(
+        frame,
+        by,
+        {
+            "_n": np.ones(len(values), dtype="int64"),
+            "_promoters": (values >= 9).astype("int64"),
+            "_detractors": (values <= 6).astype("int64"),
+        },
+        lambda c: nps_from_counts(
+            n=c["_n"], promoters=c["_promoters"], detractors=c["_detractors"], confidence=confidence
+        ),
+    )
