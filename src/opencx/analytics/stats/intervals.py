@@ -33,6 +33,19 @@ def wilson(successes: int, n: int, confidence: float = 0.95) -> Interval | None:
     return Interval(0.0 if successes == 0 else low, 1.0 if successes == n else high)
 
 
+def agresti_coull(successes: int, n: int, confidence: float = 0.95) -> Interval | None:
+    """Adjusted-Wald (Agresti–Coull): add z²/2 successes and z² trials, then Wald, clamped."""
+    if n < 0 or successes < 0 or successes > n:
+        raise ValueError(f"need 0 <= successes <= n, got {successes} of {n}")
+    if n == 0:
+        return None
+    z = z_for(confidence)
+    n_adjusted = n + z * z
+    p_adjusted = (successes + z * z / 2) / n_adjusted
+    spread = z * math.sqrt(p_adjusted * (1 - p_adjusted) / n_adjusted)
+    return Interval(max(0.0, p_adjusted - spread), min(1.0, p_adjusted + spread))
+
+
 def nps_adjusted_wald(
     promoters: int, detractors: int, n: int, confidence: float = 0.95
 ) -> Interval | None:
