@@ -41,10 +41,11 @@ demo: install ## Load the demo brand into the database (again)
 	$(BIN)/opencx migrate --noinput -v0
 	$(BIN)/opencx demo
 
-lint: install-dev ## ruff, import contracts, OpenAPI drift
+lint: install-dev ## ruff, import contracts, mypy on the analytics core, OpenAPI drift
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 	$(BIN)/opencx check_openapi
 
 format: install-dev ## Format the code

@@ -1,14 +1,22 @@
-"""The `opencx` command: `opencx serve`, `opencx demo`, and every Django management command."""
+"""The `opencx` command: `opencx serve`, `opencx demo`, and every Django management command.
+
+`opencx metrics ...` is the analytics library's own command: it runs without Django (no settings,
+no database), so it works on any CSV or Parquet file (see `opencx metrics --help`).
+"""
 
 import os
 import sys
 
 
 def main(argv: list[str] | None = None) -> None:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["metrics"]:
+        from opencx.analytics.cli import main as metrics_main
+
+        sys.exit(metrics_main(args[1:]))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "opencx.config.settings")
     from django.core.management import execute_from_command_line
 
-    args = list(sys.argv[1:] if argv is None else argv)
     execute_from_command_line(["opencx", *args])
 
 

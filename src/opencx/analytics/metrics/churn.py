@@ -4,7 +4,7 @@ Rates are percentages (0..100) with Wilson intervals on the underlying proportio
 docs/metrics/churn-retention.md and shared reference sections 1.7–1.9 and 2.8.
 """
 
-from typing import Literal
+from typing import Literal, cast
 
 import numpy as np
 import pandas as pd
@@ -190,7 +190,7 @@ def cohort_retention(
         retained_by = {}
         for cohort_ordinal, series in per_last.groupby(level="cohort"):
             counts = series.droplevel("cohort")
-            horizon = last - int(cohort_ordinal)
+            horizon = last - int(cast(int, cohort_ordinal))
             full = counts.reindex(range(horizon + 1), fill_value=0)
             retained_by[cohort_ordinal] = full[::-1].cumsum()[::-1]
         retained = pd.concat(retained_by, names=["cohort", "k"])
@@ -198,7 +198,7 @@ def cohort_retention(
         retained = active.groupby(["cohort", "k"]).size()
     sizes = table.groupby("cohort")["customer"].nunique()
     rows = []
-    for cohort_ordinal, size in sizes.items():
+    for cohort_ordinal, size in zip(sizes.index.astype(int), sizes.to_numpy(), strict=True):
         horizon = last - int(cohort_ordinal)
         for k in range(horizon + 1):
             kept = int(retained.get((cohort_ordinal, k), 0))
@@ -207,7 +207,10 @@ def cohort_retention(
                 (int(cohort_ordinal), k, score.value, score.n, score.ci_low, score.ci_high, kept)
             )
     result = pd.DataFrame(rows, columns=columns)
-    result["cohort"] = pd.PeriodIndex.from_ordinals(result["cohort"].to_numpy(), freq=freq)
+    # pandas-stubs do not know PeriodIndex.from_ordinals (pandas >= 2.2) yet.
+    result["cohort"] = pd.PeriodIndex.from_ordinals(  # type: ignore[attr-defined]
+        result["cohort"].to_numpy(), freq=freq
+    )
     return result.sort_values(["cohort", "periods_since"], ignore_index=True)
 
 

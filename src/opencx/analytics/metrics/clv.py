@@ -341,7 +341,7 @@ def _hyp2f1_tail(params: BgNbdParams, x: FloatArray, z: FloatArray) -> FloatArra
     value = np.power(1 - z, a - 1) * special.hyp2f1(a + b - 1 - r, a - 1, a + b + x - 1, z)
     if not np.all(np.isfinite(value)):
         raise ValueError(f"hypergeometric term is not finite for {params}")
-    result: FloatArray = value
+    result: FloatArray = np.asarray(value, dtype=np.float64)
     return result
 
 

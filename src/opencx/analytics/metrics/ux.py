@@ -48,6 +48,7 @@ def task_success_rate(
     if attempts == 0:
         return Score.empty()
     bounds = agresti_coull(successes, attempts, confidence)
+    assert bounds is not None  # attempts > 0 here
     return Score(
         value=100.0 * successes / attempts,
         n=attempts,

@@ -124,7 +124,9 @@ def beta_binomial_posterior(
         raise ValueError(f"prior alpha and beta must be positive, got {alpha}, {beta}")
     low_tail, high_tail = _tails(confidence)
     a, b = alpha + k, beta + n - k
-    low, high = distributions.beta.ppf([low_tail, high_tail], a, b)
+    low, high = (
+        float(q) for q in np.atleast_1d(distributions.beta.ppf([low_tail, high_tail], a, b))
+    )
     return Shrunk(
         raw=100.0 * k / n if n else None,
         estimate=100.0 * a / (a + b),

@@ -1,0 +1,254 @@
+"""`opencx metrics`: NPS, CSAT or CES per group from a CSV or Parquet file of answers.
+
+    opencx metrics --input responses.csv --metric nps --by location,month
+    opencx metrics --input answers.parquet --metric csat --scale 1-5 --satisfied 4,5 --by week
+    opencx metrics --input effort.csv --metric ces --scale 1-7 --polarity higher --variant mean
+
+One row per answer: a score column (`--score-column`, default `score`), `created_at` when grouping
+by month, week or day (ISO 8601; periods are taken in UTC, a timestamp without an offset counts
+as UTC), and any grouping columns. Output: the group columns, value, n, ci_low, ci_high as CSV or
+JSON. A bad value stops the run with the file, line and column named, and exit status 2.
+"""
+
+import argparse
+import csv
+import json
+import math
+import re
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+import pandas as pd
+
+from opencx.analytics.engine import InvalidScoresError, scores
+from opencx.analytics.engine.spec import PERIODS, MetricSpec, ces_spec, csat_spec, nps_spec
+from opencx.analytics.metrics.ces import CesScale
+from opencx.analytics.metrics.csat import Scale
+
+WHOLE = re.compile(r"^\s*[+-]?\d+(\.0*)?\s*$")
+USAGE_ERROR = 2
+
+
+class DataError(Exception):
+    """A problem with the input the user can fix; printed without a traceback, exit status 2."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="opencx metrics",
+        description="NPS, CSAT or CES with confidence intervals per group, from a file of answers.",
+    )
+    parser.add_argument("--input", required=True, type=Path, help="a .csv or .parquet file")
+    parser.add_argument("--metric", required=True, choices=["nps", "csat", "ces"])
+    parser.add_argument("--by", default="", help="comma-separated columns; month/week/day derive")
+    parser.add_argument("--score-column", default="score")
+    parser.add_argument("--created-at-column", default="created_at")
+    parser.add_argument("--scale", help="LOW-HIGH, e.g. 1-5 (csat default 1-5, ces default 1-7)")
+    parser.add_argument("--satisfied", help="csat: satisfied points; ces: good side, e.g. 4,5")
+    parser.add_argument("--polarity", choices=["higher", "lower"], help="ces: which end is good")
+    parser.add_argument("--variant", help="nps; csat: share|mean; ces: percent_agree|mean|net")
+    parser.add_argument("--confidence", type=float, default=0.95)
+    parser.add_argument(
+        "--engine", default="duckdb", choices=["duckdb", "pandas", "polars", "arrow"]
+    )
+    parser.add_argument("--format", default="csv", choices=["csv", "json"])
+    parser.add_argument("--output", type=Path, help="write here instead of standard output")
+    return parser
+
+
+def _points(text: str, option: str) -> frozenset[int]:
+    try:
+        return frozenset(int(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise DataError(f"{option} takes whole numbers separated by commas, got {text!r}") from None
+
+
+def _scale(text: str | None, default: tuple[int, int]) -> tuple[int, int]:
+    if text is None:
+        return default
+    match = re.fullmatch(r"\s*(\d+)\s*-\s*(\d+)\s*", text)
+    if not match:
+        raise DataError(f"--scale takes LOW-HIGH such as 1-5, got {text!r}")
+    return int(match[1]), int(match[2])
+
+
+def metric_spec(args: argparse.Namespace) -> MetricSpec:
+    """The metric definition from the command line; nothing about the scale is assumed for CES."""
+    try:
+        if args.metric == "nps":
+            if args.scale not in (None, "0-10") or args.satisfied or args.polarity:
+                raise DataError("NPS is defined on 0-10 only: drop --scale/--satisfied/--polarity")
+            return nps_spec()
+        if args.metric == "csat":
+            low, high = _scale(args.scale, (1, 5))
+            satisfied = _points(args.satisfied, "--satisfied") if args.satisfied else frozenset()
+            return csat_spec(Scale(low, high, satisfied))
+        low, high = _scale(args.scale, (1, 7))
+        if low != 1:
+            raise DataError(f"a CES scale runs from 1, got {args.scale!r}")
+        if args.polarity is None:
+            raise DataError(
+                "CES needs --polarity higher|lower: the scale's direction is never assumed"
+            )
+        good = _points(args.satisfied, "--satisfied") if args.satisfied else None
+        return ces_spec(
+            CesScale(points=high, higher_is_better=args.polarity == "higher", good=good)
+        )
+    except ValueError as error:
+        raise DataError(str(error)) from None
+
+
+def _csv_line(path: Path, position: int) -> int:
+    """The line on which data row `position` (0-based, after the header) ends."""
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        reader = csv.reader(handle)
+        for index, _ in enumerate(reader):
+            if index == position + 1:
+                return reader.line_num
+    return position + 2
+
+
+def _where(path: Path, position: int, column: str) -> str:
+    if path.suffix.lower() == ".csv":
+        return f"{path.name} line {_csv_line(path, position)}, column {column}"
+    return f"{path.name} row {position + 1}, column {column}"
+
+
+def _read(path: Path) -> pd.DataFrame:
+    if not path.exists():
+        raise DataError(f"{path}: no such file")
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".csv":
+            return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        if suffix in (".parquet", ".pq"):
+            return pd.read_parquet(path)
+    except (ValueError, OSError, UnicodeDecodeError) as error:
+        raise DataError(f"{path.name}: cannot read it: {error}") from None
+    raise DataError(f"{path.name}: expected a .csv or .parquet file")
+
+
+def _scores_column(frame: pd.DataFrame, path: Path, column: str, spec: MetricSpec) -> pd.Series:
+    """Whole-number scores on the scale, or DataError naming the first bad line."""
+    series = frame[column]
+    wanted = f"a whole number {spec.low}–{spec.high}"
+    if pd.api.types.is_object_dtype(series.dtype) or pd.api.types.is_string_dtype(series.dtype):
+        text = series.astype(str)
+        parsed: dict[str, int | None] = {}
+        for value in text.unique():
+            number = int(float(value)) if WHOLE.match(value) else None
+            parsed[value] = (
+                number if number is not None and spec.low <= number <= spec.high else None
+            )
+        points = text.map(parsed)
+        bad = points.isna().to_numpy()
+        if bad.any():
+            position = int(bad.argmax())
+            value = text.iloc[position]
+            shown = "an empty cell" if not value.strip() else repr(value)
+            raise DataError(
+                f"{_where(path, position, column)}: {shown} is not {wanted} "
+                f"({int(bad.sum())} bad row{'s' if bad.sum() != 1 else ''} in all)"
+            )
+        return points.astype("int64")
+    return series  # typed (Parquet) columns are checked by the engine, which names the row
+
+
+def _timestamps(frame: pd.DataFrame, path: Path, column: str) -> pd.Series:
+    series = frame[column]
+    if pd.api.types.is_datetime64_any_dtype(series.dtype):
+        stamps = series
+    else:
+        text = series.astype(str)
+        stamps = pd.to_datetime(text, format="ISO8601", utc=True, errors="coerce")
+        bad = stamps.isna().to_numpy()
+        if bad.any():
+            position = int(bad.argmax())
+            value = text.iloc[position]
+            shown = "an empty cell" if not value.strip() else repr(value)
+            raise DataError(f"{_where(path, position, column)}: {shown} is not an ISO 8601 time")
+    if isinstance(stamps.dtype, pd.DatetimeTZDtype):
+        stamps = stamps.dt.tz_convert("UTC").dt.tz_localize(None)
+    return stamps
+
+
+def _load(args: argparse.Namespace, spec: MetricSpec, by: list[str]) -> pd.DataFrame:
+    path: Path = args.input
+    frame = _read(path)
+    periods = [name for name in by if name in PERIODS]
+    needed = [args.score_column, *(name for name in by if name not in PERIODS)]
+    if periods:
+        needed.append(args.created_at_column)
+    missing = [name for name in needed if name not in frame.columns]
+    if missing:
+        raise DataError(
+            f"{path.name}: no column {', '.join(map(repr, missing))} "
+            f"(columns: {', '.join(map(str, frame.columns))})"
+        )
+    rows = pd.DataFrame({name: frame[name] for name in by if name not in PERIODS})
+    rows["score"] = _scores_column(frame, path, args.score_column, spec)
+    if periods:
+        rows["created_at"] = _timestamps(frame, path, args.created_at_column)
+    return rows
+
+
+def _json_value(value: Any) -> Any:
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+def _write(result: pd.DataFrame, fmt: str, out: TextIO) -> None:
+    if fmt == "csv":
+        result.to_csv(out, index=False, lineterminator="\n", float_format="%.10g")
+        return
+    records = [
+        {str(k): _json_value(v) for k, v in row.items()} for row in result.to_dict("records")
+    ]
+    json.dump(records, out, ensure_ascii=False, indent=1)
+    out.write("\n")
+
+
+def run(args: argparse.Namespace) -> None:
+    spec = metric_spec(args)
+    by = [name.strip() for name in args.by.split(",") if name.strip()]
+    rows = _load(args, spec, by)
+    try:
+        result = scores(
+            rows, spec, by, variant=args.variant, confidence=args.confidence, engine=args.engine
+        )
+    except InvalidScoresError as error:
+        if error.position is None:
+            raise DataError(f"{args.input.name}: {error}") from None
+        where = _where(args.input, error.position, args.score_column)
+        raise DataError(
+            f"{where}: {error.example!r} is not a whole number "
+            f"{spec.low}–{spec.high} ({error.rows} bad row{'s' if error.rows != 1 else ''} in all)"
+        ) from None
+    except ValueError as error:
+        raise DataError(str(error)) from None
+    if args.output:
+        with args.output.open("w", encoding="utf-8", newline="") as handle:
+            _write(result, args.format, handle)
+    else:
+        _write(result, args.format, sys.stdout)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command; returns the exit status (0, or 2 for a usage or data error)."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        run(args)
+    except DataError as error:
+        print(f"opencx metrics: error: {error}", file=sys.stderr)
+        return USAGE_ERROR
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
