@@ -198,3 +198,42 @@ class OrderFactory(factory.django.DjangoModelFactory):
     total = factory.Faker("pydecimal", left_digits=3, right_digits=2, positive=True)
     currency = "EUR"
     items = 1
+
+
+HEADLINE_SCALES = {  # survey kind: (scale_min, scale_max, satisfied values)
+    Survey.Kind.NPS: (0, 10, [9, 10]),
+    Survey.Kind.CSAT: (1, 5, [4, 5]),
+    Survey.Kind.CES: (1, 7, [5, 6, 7]),
+}
+
+
+def headline_question_for(survey: Survey) -> Question:
+    """The survey's headline question (the first of its kind), created if it has none."""
+    existing = survey.questions.filter(kind=survey.kind).order_by("position", "pk").first()
+    if existing is not None:
+        return existing
+    low, high, satisfied = HEADLINE_SCALES[survey.kind]
+    return QuestionFactory(
+        survey=survey, kind=survey.kind, scale_min=low, scale_max=high, satisfied_values=satisfied
+    )
+
+
+class RecordedResponseFactory(factory.Factory):
+    """A response written through `surveys.services.response_record` (so the rollups count it):
+    `score` answers the survey's headline question, created on first use."""
+
+    class Meta:
+        model = Response
+
+    survey = factory.SubFactory(SurveyFactory)
+    location = factory.SubFactory(LocationFactory, brand=factory.SelfAttribute("..survey.brand"))
+    score = 9
+    language = "en"
+    created_at = factory.LazyFunction(timezone.now)
+
+    @classmethod
+    def _create(cls, model_class, *, survey, score, **kwargs):
+        from opencx.surveys.services import response_record
+
+        question = headline_question_for(survey)
+        return response_record(survey=survey, answers={question.pk: score}, **kwargs)

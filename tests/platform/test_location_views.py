@@ -12,7 +12,7 @@ from opencx.platform.roles import Role
 from tests.factories import (
     FeedbackItemFactory,
     LocationFactory,
-    ResponseFactory,
+    RecordedResponseFactory,
     SurveyFactory,
 )
 
@@ -60,10 +60,12 @@ def test_owner_sees_the_whole_tree_indented_with_rolled_up_figures(
     survey = SurveyFactory(brand=brand)
     recent = timezone.now() - timedelta(days=5)
     for score in (10, 10, 3):
-        ResponseFactory(survey=survey, location=store, score=score, created_at=recent)
-    ResponseFactory(survey=survey, location=sibling_store, score=9, created_at=recent)
+        RecordedResponseFactory(survey=survey, location=store, score=score, created_at=recent)
+    RecordedResponseFactory(survey=survey, location=sibling_store, score=9, created_at=recent)
     # Older than 90 days: not counted.
-    ResponseFactory(survey=survey, location=store, score=0, created_at=recent - timedelta(days=100))
+    RecordedResponseFactory(
+        survey=survey, location=store, score=0, created_at=recent - timedelta(days=100)
+    )
     FeedbackItemFactory(brand=brand, location=store, occurred_at=recent)
     client.force_login(owner)
 

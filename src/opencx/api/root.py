@@ -5,6 +5,7 @@ from ninja import NinjaAPI
 from opencx.contacts.api import router as contacts_router
 from opencx.feedback.api import router as feedback_router
 from opencx.inbox.api import router as inbox_router
+from opencx.insights.api import router as insights_router
 from opencx.platform.api import router as platform_router
 from opencx.surveys.api import router as surveys_router
 
@@ -39,3 +40,4 @@ api.add_router("", contacts_router)
 api.add_router("", surveys_router)
 api.add_router("", feedback_router)
 api.add_router("", inbox_router)
+api.add_router("", insights_router)

@@ -19,6 +19,7 @@ from django.utils import timezone
 from opencx.contacts.models import Contact, Identity, Order, WebEvent
 from opencx.feedback.models import FeedbackItem
 from opencx.inbox.models import Conversation, Message
+from opencx.insights.services import rollups_rebuild
 from opencx.platform import services as platform
 from opencx.platform.models import Brand, Channel, Location, Touchpoint, User
 from opencx.platform.selectors import actor_for
@@ -72,6 +73,7 @@ def build_demo(
         step("contacts", people.contacts)
         step("orders", people.orders)
         step("responses", voices.responses, response_bar)
+        step("rollups", _rollups)
         step("reviews", voices.reviews)
         step("mentions", voices.mentions)
         step("conversations", support.conversations)
@@ -278,6 +280,11 @@ def _surveys(world: World) -> int:
         world.surveys[kind] = survey
         world.questions[kind] = (headline, follow_up)
     return len(world.surveys)
+
+
+def _rollups(world: World) -> int:
+    """The responses were bulk-inserted around the write path: recompute their rollups."""
+    return rollups_rebuild(brand=world.brand)
 
 
 def logins() -> list[tuple[str, str, str]]:

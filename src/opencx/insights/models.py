@@ -1,1 +1,90 @@
-"""Models arrive with this capability's issue."""
+"""Rollups: additive counts of scored answers, kept current on every write.
+
+Dashboards read these instead of scanning responses (ARCHITECTURE.md, rule 4). One row holds the
+counts of one question's scored answers on one day at one location, through one touchpoint and
+one channel. Every score and interval (NPS, % satisfied, mean and its variance) is computed
+exactly from sums of these rows, over any grouping of the key.
+
+- `day` is the calendar day in the *location's* time zone (Location.timezone), so a store's
+  Monday is its own Monday wherever the reader sits. Periods asked of the rollups are whole days.
+- `touchpoint_key` and `channel_key` hold the touchpoint's / channel's id, or 0 for none. They
+  are plain integers rather than nullable foreign keys so that the unique key treats "none" as
+  one value on SQLite and PostgreSQL alike (NULLs are distinct in a unique constraint).
+- The rows are derived data: `insights.services.rollups_rebuild` recomputes a brand's from the
+  raw answers at any time.
+"""
+
+from django.db import models
+
+from opencx.platform.models import Brand, Location
+from opencx.surveys.models import Question, Survey
+
+NONE_KEY = 0  # touchpoint_key / channel_key of an answer given without a touchpoint / channel
+
+
+class ResponseRollup(models.Model):
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="+")
+    location = models.ForeignKey(Location, on_delete=models.CASCADE, related_name="+")
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="+")
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField(help_text="Calendar day in the location's time zone")
+    touchpoint_key = models.PositiveIntegerField(
+        default=NONE_KEY, help_text="Touchpoint id, 0: none"
+    )
+    channel_key = models.PositiveIntegerField(default=NONE_KEY, help_text="Channel id, 0: none")
+    n = models.PositiveBigIntegerField(default=0, help_text="Scored answers")
+    promoters = models.PositiveBigIntegerField(default=0, help_text="NPS questions: 9–10")
+    passives = models.PositiveBigIntegerField(default=0, help_text="NPS questions: 7–8")
+    detractors = models.PositiveBigIntegerField(default=0, help_text="NPS questions: 0–6")
+    satisfied = models.PositiveBigIntegerField(
+        default=0, help_text="Scores in the question's stored satisfied set"
+    )
+    score_sum = models.BigIntegerField(default=0)
+    score_sq_sum = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["question", "location", "day", "touchpoint_key", "channel_key"],
+                name="rollup_key_unique",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["brand", "day"], name="rollup_brand_day"),
+            # Covers the dashboards' sums, so they read the index alone (SQLite and PostgreSQL).
+            models.Index(
+                fields=[
+                    "question",
+                    "day",
+                    "brand",
+                    "location",
+                    "n",
+                    "promoters",
+                    "detractors",
+                    "satisfied",
+                ],
+                name="rollup_question_day",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} location#{self.location_id} question#{self.question_id}: n={self.n}"
+
+    @property
+    def touchpoint_id(self) -> int | None:
+        return self.touchpoint_key or None
+
+    @property
+    def channel_id(self) -> int | None:
+        return self.channel_key or None
+
+
+COUNT_FIELDS = (
+    "n",
+    "promoters",
+    "passives",
+    "detractors",
+    "satisfied",
+    "score_sum",
+    "score_sq_sum",
+)
