@@ -1,4 +1,4 @@
-"""`opencx metrics`: NPS, CSAT or CES per group from a CSV or Parquet file of answers.
+"""`opencx metrics`: every CX metric per group from a CSV or Parquet file.
 
     opencx metrics --input responses.csv --metric nps --by location,month
     opencx metrics --input answers.parquet --metric csat --scale 1-5 --satisfied 4,5 --by week
@@ -8,6 +8,10 @@ One row per answer: a score column (`--score-column`, default `score`), `created
 by month, week or day (ISO 8601; periods are taken in UTC, a timestamp without an offset counts
 as UTC), and any grouping columns. Output: the group columns, value, n, ci_low, ci_high as CSV or
 JSON. A bad value stops the run with the file, line and column named, and exit status 2.
+
+The table-shaped metrics (response times, conversion, bounce, repeat purchase, cohort retention,
+BG/NBD CLV, task success, time on task) live in `cli_tables`; docs/metrics/cli.md lists every
+--metric with its input columns.
 """
 
 import argparse
@@ -22,11 +26,14 @@ from typing import Any, TextIO
 
 import pandas as pd
 
+from opencx.analytics import cli_tables
 from opencx.analytics.engine import InvalidScoresError, scores
 from opencx.analytics.engine.spec import PERIODS, MetricSpec, ces_spec, csat_spec, nps_spec
 from opencx.analytics.metrics.ces import CesScale
 from opencx.analytics.metrics.csat import Scale
+from opencx.analytics.metrics.response_times import STARTS
 
+SURVEY_METRICS = ("nps", "csat", "ces")
 WHOLE = re.compile(r"^\s*[+-]?\d+(\.0*)?\s*$")
 USAGE_ERROR = 2
 
@@ -38,13 +45,18 @@ class DataError(Exception):
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="opencx metrics",
-        description="NPS, CSAT or CES with confidence intervals per group, from a file of answers.",
+        description="CX metrics with confidence intervals per group, from a CSV or Parquet file "
+        "(see docs/metrics/cli.md for each metric's input columns).",
     )
     parser.add_argument("--input", required=True, type=Path, help="a .csv or .parquet file")
-    parser.add_argument("--metric", required=True, choices=["nps", "csat", "ces"])
+    parser.add_argument("--metric", required=True, choices=[*SURVEY_METRICS, *cli_tables.METRICS])
     parser.add_argument("--by", default="", help="comma-separated columns; month/week/day derive")
     parser.add_argument("--score-column", default="score")
-    parser.add_argument("--created-at-column", default="created_at")
+    parser.add_argument(
+        "--created-at-column",
+        help="timestamp column for month/week/day (default: created_at; events and "
+        "transactions: at; sessions: started_at; orders: placed_at)",
+    )
     parser.add_argument("--scale", help="LOW-HIGH, e.g. 1-5 (csat default 1-5, ces default 1-7)")
     parser.add_argument("--satisfied", help="csat: satisfied points; ces: good side, e.g. 4,5")
     parser.add_argument("--polarity", choices=["higher", "lower"], help="ces: which end is good")
@@ -55,7 +67,44 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--format", default="csv", choices=["csv", "json"])
     parser.add_argument("--output", type=Path, help="write here instead of standard output")
+    _table_options(parser)
     return parser
+
+
+def _table_options(parser: argparse.ArgumentParser) -> None:
+    times = parser.add_argument_group("first-response-time, resolution-time")
+    times.add_argument("--conversation-column", default="conversation_id")
+    times.add_argument("--kind-column", default="kind")
+    times.add_argument("--start", default="first_customer_message", choices=STARTS)
+    times.add_argument("--full-resolution", action="store_true", help="last resolution")
+    times.add_argument("--as-of", help="censoring time (default: the latest event)")
+    times.add_argument("--hours", help='business hours: "mon-fri 09:00-17:00" or a .json file')
+    times.add_argument("--timezone", help="IANA zone of --hours (default UTC)")
+    times.add_argument("--holidays", type=Path, help="file of YYYY-MM-DD dates, one a line")
+    sessions = parser.add_argument_group("conversion, bounce-ga4, bounce-ua")
+    sessions.add_argument("--per", default="sessions", choices=["sessions", "users"])
+    sessions.add_argument("--converted-column", default="converted")
+    sessions.add_argument("--user-column", default="user_id")
+    sessions.add_argument("--engaged-seconds", type=float, default=10.0, help="GA4 timer")
+    sessions.add_argument(
+        "--interaction-column", default="interaction_events", help="bounce-ua; 'none' if absent"
+    )
+    orders = parser.add_argument_group("repeat-purchase, cohort-retention, clv-bgnbd")
+    orders.add_argument("--customer-column", default="customer")
+    orders.add_argument("--amount-column", default="amount")
+    orders.add_argument("--cohort-period", default="month", choices=["month", "week", "day"])
+    orders.add_argument("--retention-mode", default="classic", choices=["classic", "unbounded"])
+    orders.add_argument("--unit", default="weeks", choices=["days", "weeks"])
+    orders.add_argument("--horizon-months", type=int, default=12)
+    orders.add_argument("--discount-rate", type=float, default=0.01, help="monthly, e.g. 0.01")
+    orders.add_argument("--summary", action="store_true", help="clv-bgnbd: one summary row")
+    usability = parser.add_argument_group("task-success, time-on-task")
+    usability.add_argument("--success-column", default="success")
+    usability.add_argument("--seconds-column", default="seconds")
+    usability.add_argument(
+        "--interval", default="adjusted_wald", choices=["adjusted_wald", "wilson"]
+    )
+    usability.add_argument("--successful-only", action="store_true", help="time-on-task")
 
 
 def _points(text: str, option: str) -> frozenset[int]:
@@ -178,9 +227,10 @@ def _load(args: argparse.Namespace, spec: MetricSpec, by: list[str]) -> pd.DataF
     path: Path = args.input
     frame = _read(path)
     periods = [name for name in by if name in PERIODS]
+    created_at = args.created_at_column or "created_at"
     needed = [args.score_column, *(name for name in by if name not in PERIODS)]
     if periods:
-        needed.append(args.created_at_column)
+        needed.append(created_at)
     missing = [name for name in needed if name not in frame.columns]
     if missing:
         raise DataError(
@@ -190,7 +240,7 @@ def _load(args: argparse.Namespace, spec: MetricSpec, by: list[str]) -> pd.DataF
     rows = pd.DataFrame({name: frame[name] for name in by if name not in PERIODS})
     rows["score"] = _scores_column(frame, path, args.score_column, spec)
     if periods:
-        rows["created_at"] = _timestamps(frame, path, args.created_at_column)
+        rows["created_at"] = _timestamps(frame, path, created_at)
     return rows
 
 
@@ -213,9 +263,8 @@ def _write(result: pd.DataFrame, fmt: str, out: TextIO) -> None:
     out.write("\n")
 
 
-def run(args: argparse.Namespace) -> None:
+def _survey(args: argparse.Namespace, by: list[str]) -> pd.DataFrame:
     spec = metric_spec(args)
-    by = [name.strip() for name in args.by.split(",") if name.strip()]
     rows = _load(args, spec, by)
     try:
         result = scores(
@@ -231,6 +280,22 @@ def run(args: argparse.Namespace) -> None:
         ) from None
     except ValueError as error:
         raise DataError(str(error)) from None
+    return result
+
+
+def _table(args: argparse.Namespace, by: list[str]) -> pd.DataFrame:
+    frame = _read(args.input)
+    try:
+        return cli_tables.compute_table(frame, args.input, _where, args, by)
+    except cli_tables.TableError as error:
+        raise DataError(str(error)) from None
+    except ValueError as error:
+        raise DataError(f"{args.input.name}: {error}") from None
+
+
+def run(args: argparse.Namespace) -> None:
+    by = [name.strip() for name in args.by.split(",") if name.strip()]
+    result = _survey(args, by) if args.metric in SURVEY_METRICS else _table(args, by)
     if args.output:
         with args.output.open("w", encoding="utf-8", newline="") as handle:
             _write(result, args.format, handle)
