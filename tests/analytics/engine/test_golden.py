@@ -22,8 +22,10 @@ from opencx.analytics.engine import (
     InvalidScoresError,
     SqlTable,
     counts,
+    counts_many,
     scores,
     scores_from_counts,
+    scores_many,
 )
 from opencx.analytics.engine.spec import COUNT_COLUMNS, ces_spec, csat_spec, nps_spec
 from opencx.analytics.metrics.ces import CES_1, CES_2
@@ -237,3 +239,28 @@ def test_scores_equal_the_metric_functions_on_the_raw_rows():
         assert (row.value, row.n, row.ci_low, row.ci_high) == pytest.approx(
             (expected.value, expected.n, expected.ci_low, expected.ci_high), abs=1e-9
         )
+
+
+# The multi-metric single pass: every score column at once, the same tables as `counts`.
+MANY_SPECS = {column: spec for _, spec, column, _ in METRICS}
+
+
+@pytest.mark.parametrize("by", GROUPINGS, ids=["-".join(by) or "all" for by in GROUPINGS])
+@pytest.mark.parametrize("engine", ["pandas", "duckdb", "polars"])
+def test_counts_many_matches_the_reference_and_the_per_metric_path(engine, by):
+    source = pl.from_pandas(DATA) if engine == "polars" else DATA
+    tables = counts_many(source, MANY_SPECS, by, engine=engine)
+    assert list(tables) == list(MANY_SPECS)
+    for column, spec in MANY_SPECS.items():
+        _assert_same(tables[column], spec, by, column)
+        single = counts(source, spec, by, score=column, engine=engine)
+        pd.testing.assert_frame_equal(tables[column], single)
+
+
+@pytest.mark.parametrize("engine", ["pandas", "duckdb"])
+def test_scores_many_equals_scores_per_metric(engine):
+    variants = {"csat": "mean", "ces": "net"}
+    got = scores_many(DATA, MANY_SPECS, ["location", "month"], variants=variants, engine=engine)
+    for column, spec in MANY_SPECS.items():
+        want = scores(DATA, spec, ["location", "month"], variant=variants.get(column), score=column)
+        pd.testing.assert_frame_equal(got[column], want, rtol=0, atol=1e-12)

@@ -7,6 +7,7 @@
     scores(frame, nps_spec(), by=["location"], engine="duckdb")   # the same rows in DuckDB
     scores(SqlTable(connection, "responses"), nps_spec(), by=["week"])  # SQLite / PostgreSQL
     scores(spark_frame, nps_spec(), by=["location", "month"])     # PySpark
+    scores_many(frame, {"nps": nps_spec(), "csat": csat_spec(ONE_TO_FIVE)}, by=["month"])  # 1 pass
 
 `month`, `week` (its Monday) and `day` are derived from `created_at`. Every engine returns the
 same counts (n, good, bad, sum, sum_sq) per group, and the score with its interval comes from
@@ -34,8 +35,10 @@ __all__ = [
     "SqlTable",
     "counts",
     "engine_of",
+    "counts_many",
     "scores",
     "scores_from_counts",
+    "scores_many",
 ]
 
 
@@ -178,3 +181,6 @@ def scores(
     """The metric per group: the group columns, then value, n, ci_low, ci_high."""
     table = counts(data, spec, by, score=score, created_at=created_at, engine=engine)
     return scores_from_counts(table, spec, by, variant=variant, confidence=confidence)
+
+
+from opencx.analytics.engine.many import counts_many, scores_many  # noqa: E402 - uses the above
