@@ -237,3 +237,19 @@ class RecordedResponseFactory(factory.Factory):
 
         question = headline_question_for(survey)
         return response_record(survey=survey, answers={question.pk: score}, **kwargs)
+
+
+class WebEventFactory(factory.django.DjangoModelFactory):
+    """One event of a web session in an online shop (a page view unless told otherwise)."""
+
+    class Meta:
+        model = "contacts.WebEvent"
+
+    brand = factory.SubFactory(BrandFactory)
+    location = factory.SubFactory(
+        LocationFactory, brand=factory.SelfAttribute("..brand"), kind="online"
+    )
+    session_id = factory.Sequence(lambda n: f"session-{n}")
+    kind = "page_view"
+    path = "/"
+    occurred_at = factory.LazyFunction(timezone.now)

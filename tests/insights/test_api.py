@@ -161,3 +161,266 @@ def test_first_response_time_summary(api_as, owner, brand, store):
     assert body["median_hours"] == pytest.approx(3.0)
     assert (body["within_sla"], body["within_sla_n"]) == (pytest.approx(100 / 3), 3)
     assert body["method"] == "Kaplan–Meier"
+
+
+# --- library metrics on the app's rows --------------------------------------------------------
+
+
+def _hours(body, statistic, clock="calendar"):
+    (row,) = [r for r in body["rows"] if r["statistic"] == statistic and r["clock"] == clock]
+    return row
+
+
+def test_resolution_time_censors_unresolved_and_uses_opening_hours(api_as, owner, brand, store):
+    from opencx.analytics.calendar import BusinessCalendar
+    from opencx.analytics.metrics.response_times import summarize_durations
+
+    store.opening_hours = {str(day): [["09:00", "17:00"]] for day in range(7)}
+    store.save()
+    # Monday 1 June 2026, 08:00 in Rome (06:00 UTC); resolved 2, 4 and 10 calendar hours later.
+    opened = datetime(2026, 6, 1, 6, tzinfo=UTC)
+    for hours in (2, 4, 10):
+        ConversationFactory(
+            brand=brand,
+            location=store,
+            created_at=opened,
+            resolved_at=opened + timedelta(hours=hours),
+            status="resolved",
+        )
+    ConversationFactory(brand=brand, location=store, created_at=opened, status="open")
+    ConversationFactory(  # resolved once, then reopened: still waiting
+        brand=brand,
+        location=store,
+        created_at=opened,
+        resolved_at=opened + timedelta(hours=1),
+        status="open",
+    )
+
+    body = api_as(owner).get(f"{B}/resolution-time", {"since": "2026-06-01"}).json()
+
+    assert (body["conversations"], body["resolved"], body["waiting"]) == (5, 3, 2)
+    now = timezone.now()
+    censored = (now - opened).total_seconds() / 3600
+    calendar = summarize_durations([2, 4, 10, censored, censored], [True] * 3 + [False] * 2)
+    median = _hours(body, "median")
+    assert median["value"] == pytest.approx(calendar.median.value)
+    assert median["n"] == 5
+    assert _hours(body, "mean")["value"] == pytest.approx(calendar.mean.value)
+    # In business hours (09:00–17:00 Rome) the clock starts at 09:00: 1, 3 and 8 hours.
+    rome = BusinessCalendar.weekly("Europe/Rome", {d: ["09:00-17:00"] for d in range(7)})
+    open_hours = rome.business_hours(opened, now)
+    business = summarize_durations([1, 3, 8, open_hours, open_hours], [True] * 3 + [False] * 2)
+    assert _hours(body, "median", "business")["value"] == pytest.approx(business.median.value)
+    assert _hours(body, "mean", "business")["value"] == pytest.approx((1 + 3 + 8) / 3)
+    assert body["business_hours_known"] is True
+
+
+@pytest.fixture
+def shoppers(brand, store, sibling_store):
+    """Orders of known customers: at Milano, A twice in April and once in May, B once in May;
+    at Torino, C twice in May. One anonymous order at Milano."""
+    from tests.factories import ContactFactory, OrderFactory
+
+    a, b, c = (ContactFactory(brand=brand) for _ in range(3))
+    for contact, location, when in (
+        (a, store, datetime(2026, 4, 2, 10, tzinfo=UTC)),
+        (a, store, datetime(2026, 4, 20, 10, tzinfo=UTC)),
+        (a, store, datetime(2026, 5, 3, 10, tzinfo=UTC)),
+        (b, store, datetime(2026, 5, 4, 10, tzinfo=UTC)),
+        (c, sibling_store, datetime(2026, 5, 5, 10, tzinfo=UTC)),
+        (c, sibling_store, datetime(2026, 5, 6, 10, tzinfo=UTC)),
+        (None, store, datetime(2026, 5, 7, 10, tzinfo=UTC)),
+    ):
+        OrderFactory(brand=brand, location=location, contact=contact, placed_at=when)
+    return a, b, c
+
+
+def test_repeat_purchase_rate_matches_the_library(api_as, owner, shoppers):
+    from opencx.analytics.metrics.churn import repeat_purchase_rate
+
+    body = api_as(owner).get(f"{B}/repeat-purchase").json()
+    (row,) = body["rows"]
+    expected = repeat_purchase_rate(customers=3, repeat_customers=2)
+    assert (row["value"], row["n"], row["hits"], row["ci_low"], row["ci_high"]) == (
+        expected.value,
+        3,
+        2,
+        expected.ci_low,
+        expected.ci_high,
+    )
+    may = api_as(owner).get(f"{B}/repeat-purchase", {"since": "2026-05-01"}).json()
+    assert (may["rows"][0]["n"], may["rows"][0]["hits"]) == (3, 1)
+
+
+def test_cohort_retention_by_month(api_as, owner, shoppers):
+    from opencx.analytics.metrics.churn import percent_score
+
+    body = api_as(owner).get(f"{B}/cohort-retention", {"until": "2026-06-01"}).json()
+    cells = [(r["cohort"], r["periods_since"], r["retained"], r["n"]) for r in body["rows"]]
+    assert cells == [("2026-04-01", 0, 1, 1), ("2026-04-01", 1, 1, 1), ("2026-05-01", 0, 2, 2)]
+    expected = percent_score(1, 1)
+    assert (body["rows"][1]["value"], body["rows"][1]["ci_low"]) == (
+        expected.value,
+        expected.ci_low,
+    )
+    assert_error(api_as(owner).get(f"{B}/cohort-retention", {"mode": "x"}), 400, "invalid", "mode")
+
+
+def test_order_metrics_follow_the_location_managers_subtree(
+    api_as, make_actor, store, sibling_store, shoppers
+):
+    client = api_as(make_actor(Role.LOCATION_MANAGER, store).user)
+    (row,) = client.get(f"{B}/repeat-purchase").json()["rows"]
+    assert (row["n"], row["hits"]) == (2, 1)
+    assert_error(
+        client.get(f"{B}/repeat-purchase", {"location": sibling_store.pk}), 404, "not_found"
+    )
+
+
+@pytest.fixture
+def sessions(brand):
+    """Shop A: s1 one page view (bounce), s2 one view over 30 s (engaged), s3 two views and a
+    purchase. Shop B: s4 one page view (bounce)."""
+    from tests.factories import LocationFactory, WebEventFactory
+
+    shop = LocationFactory(brand=brand, kind="online", code="shop")
+    other = LocationFactory(brand=brand, kind="online", code="shop-b")
+    start = datetime(2026, 5, 1, 9, tzinfo=UTC)
+    for session, location, kind, seconds in (
+        ("s1", shop, "page_view", 0),
+        ("s2", shop, "page_view", 0),
+        ("s2", shop, "search", 30),
+        ("s3", shop, "page_view", 0),
+        ("s3", shop, "page_view", 3),
+        ("s3", shop, "purchase", 5),
+        ("s4", other, "page_view", 0),
+    ):
+        WebEventFactory(
+            brand=brand,
+            location=location,
+            session_id=session,
+            kind=kind,
+            occurred_at=start + timedelta(seconds=seconds),
+        )
+    return shop, other
+
+
+def test_conversion_is_sessions_with_a_purchase(api_as, owner, sessions):
+    from opencx.analytics.metrics.conversion import conversion_rate
+
+    shop, other = sessions
+    body = api_as(owner).get(f"{B}/conversion").json()
+    expected = conversion_rate(conversions=1, denominator=4, per="sessions")
+    (row,) = body["rows"]
+    assert (row["value"], row["n"], row["hits"], row["ci_low"]) == (25.0, 4, 1, expected.ci_low)
+    by = api_as(owner).get(f"{B}/conversion", {"by": "location"}).json()["rows"]
+    assert [(r["location_id"], r["n"], r["hits"]) for r in by] == [
+        (shop.pk, 3, 1),
+        (other.pk, 1, 0),
+    ]
+
+
+def test_bounce_is_ga4_not_engaged(api_as, owner, sessions):
+    from opencx.analytics.metrics.conversion import ga4_bounce_rate
+
+    shop, other = sessions
+    (row,) = api_as(owner).get(f"{B}/bounce").json()["rows"]
+    expected = ga4_bounce_rate(sessions=4, engaged_sessions=2)
+    assert (row["value"], row["n"], row["hits"], row["ci_high"]) == (
+        50.0,
+        4,
+        2,
+        expected.ci_high,
+    )
+    by = api_as(owner).get(f"{B}/bounce", {"by": "location"}).json()["rows"]
+    assert [(r["location_id"], r["value"]) for r in by] == [
+        (shop.pk, pytest.approx(100 / 3)),
+        (other.pk, 100.0),
+    ]
+    assert_error(api_as(owner).get(f"{B}/bounce", {"by": "week"}), 400, "invalid", "by")
+
+
+def test_web_metrics_are_scoped(api_as, make_actor, stranger, sessions):
+    shop, _ = sessions
+    client = api_as(make_actor(Role.LOCATION_MANAGER, shop).user)
+    (row,) = client.get(f"{B}/conversion").json()["rows"]
+    assert row["n"] == 3
+    for metric in ("conversion", "bounce", "repeat-purchase", "cohort-retention", "clv"):
+        assert_error(api_as(stranger).get(f"{B}/{metric}"), 404, "not_found")
+    assert_error(api_as(stranger).get(f"{B}/resolution-time"), 404, "not_found")
+
+
+def _customer_base(brand, store, seed):
+    """50 customers from June 2025: each buys (around their own typical spend), then drops out
+    with probability 0.35 or buys again after an exponential gap (mean 25 days), until June
+    2026 (seeded)."""
+    import random
+
+    from tests.factories import ContactFactory, OrderFactory
+
+    rng = random.Random(seed)
+    start = datetime(2025, 6, 1, 12, tzinfo=UTC)
+    end = datetime(2026, 6, 1, tzinfo=UTC)
+    for _ in range(50):
+        contact = ContactFactory(brand=brand)
+        moment = start + timedelta(days=rng.randrange(0, 120))
+        spend = rng.gammavariate(4, 12)  # each customer's own typical spend
+        while moment < end:
+            total = f"{spend * rng.uniform(0.5, 1.5):.2f}"
+            OrderFactory(
+                brand=brand, location=store, contact=contact, placed_at=moment, total=total
+            )
+            if rng.random() < 0.35:
+                break
+            moment += timedelta(days=rng.expovariate(1 / 25))
+
+
+def test_clv_matches_the_library_on_the_same_orders(api_as, owner, brand, store):
+    _customer_base(brand, store, seed=4)
+    import pandas as pd
+
+    from opencx.analytics.metrics import clv as model
+    from opencx.contacts.models import Order
+
+    body = api_as(owner).get(f"{B}/clv", {"until": "2026-06-01", "horizon_months": 6}).json()
+
+    orders = pd.DataFrame(
+        [(o.contact_id, o.placed_at, float(o.total)) for o in Order.objects.filter(brand=brand)],
+        columns=["customer_id", "timestamp", "total"],
+    )
+    orders["timestamp"] = pd.to_datetime(orders["timestamp"], utc=True)
+    rfm = model.rfm_summary(
+        orders,
+        unit="weeks",
+        monetary="total",
+        observation_end=pd.Timestamp("2026-06-01", tz="UTC"),
+    )
+    args = (rfm["frequency"], rfm["recency"], rfm["T"])
+    bg = model.fit_bg_nbd(*args, unit="weeks")
+    gg = model.fit_gamma_gamma(rfm["frequency"], rfm["monetary_value"])
+    clv = model.clv_bg_nbd_gamma_gamma(
+        bg.params, gg.params, *args, rfm["monetary_value"], horizon_months=6
+    )
+    assert body["customers"] == 50
+    assert body["bg_nbd"]["r"] == pytest.approx(bg.params.r, rel=1e-6)
+    assert body["gamma_gamma"]["q"] == pytest.approx(gg.params.q, rel=1e-6)
+    assert body["clv"] == pytest.approx(float(clv.mean()), rel=1e-6)
+    assert body["rows"][1] == {
+        "statistic": "clv",
+        "value": pytest.approx(float(clv.mean()), rel=1e-6),
+        "n": 50,
+        "ci_low": None,
+        "ci_high": None,
+    }
+    assert body["currency"] == "EUR" and body["horizon_months"] == 6
+
+
+def test_clv_refuses_too_few_customers(api_as, owner, shoppers):
+    body = assert_error(api_as(owner).get(f"{B}/clv"), 422, "invalid")
+    assert "at least 20 customers" in body["message"]
+
+
+def test_clv_refuses_a_fit_it_cannot_use(api_as, owner, brand, store):
+    _customer_base(brand, store, seed=0)  # the dropout MLE runs off to a, b → ∞
+    body = assert_error(api_as(owner).get(f"{B}/clv", {"until": "2026-06-01"}), 422, "invalid")
+    assert body["message"].startswith("The BG/NBD fit did not converge")

@@ -16,7 +16,14 @@ from opencx.platform.errors import AppError
 from opencx.platform.selectors import location_get
 
 from . import facade, selectors
-from .schemas import MetricOut, ResponseTimesOut
+from .schemas import (
+    ClvOut,
+    CohortRetentionOut,
+    MetricOut,
+    ResolutionTimesOut,
+    ResponseTimesOut,
+    ShareOut,
+)
 
 router = Router(tags=["metrics"])
 
@@ -155,4 +162,275 @@ def metric_first_response_time(
         "within_sla_ci_low": times.within_sla.ci_low,
         "within_sla_ci_high": times.within_sla.ci_high,
         "method": times.method,
+    }
+
+
+# --- library metrics on the app's own rows: resolution times, orders, web sessions -----------
+
+
+class Unprocessable(AppError):
+    status = 422
+    code = "invalid"
+
+
+class PeriodParams(Schema):
+    since: date | None = QueryField(None, description="First day (inclusive), brand time zone")
+    until: date | None = QueryField(
+        None, description="Day the period ends before (exclusive), brand time zone"
+    )
+    location: int | None = QueryField(None, description="Only this location and its subtree")
+
+
+class SessionParams(PeriodParams):
+    by: str = QueryField("", description="Empty: one row; `location`: one row per online shop")
+
+
+def _scope(request, slug: str, params: PeriodParams):
+    """(actor, location or None, start datetime or None, end datetime or None)."""
+    actor = actor_of(request, slug)
+    if params.since and params.until and params.until <= params.since:
+        raise AppError("`until` must be after `since`.", field="until")
+    place = location_get(actor, pk=params.location) if params.location is not None else None
+    start = selectors.day_start(actor, params.since) if params.since else None
+    end = selectors.day_start(actor, params.until) if params.until else None
+    return actor, place, start, end
+
+
+def _share_rows(shares) -> list[dict]:
+    return [
+        {
+            "location_id": share.location_id,
+            "value": share.score.value,
+            "n": share.score.n,
+            "ci_low": share.score.ci_low,
+            "ci_high": share.score.ci_high,
+            "hits": share.hits,
+        }
+        for share in shares
+    ]
+
+
+def _by_location(by: str) -> bool:
+    if by.strip() not in ("", "location"):
+        raise AppError("Group by `location` or nothing.", field="by")
+    return by.strip() == "location"
+
+
+@router.get(
+    "/brands/{slug}/metrics/resolution-time",
+    response={200: ResolutionTimesOut, **READ_ERRORS},
+)
+def metric_resolution_time(request, slug: str, params: Query[PeriodParams]):
+    """Resolution time of conversations opened in the period (default: the last 90 days), from
+    creation to resolution, in calendar hours and in business hours (each location's opening
+    hours in its own time zone; a location without opening hours counts every hour).
+
+    Conversations not resolved now (open, pending, snoozed or reopened) are right-censored at
+    now: they enter the Kaplan–Meier median and p90 as "at least this long", never as 0, and
+    are left out of the mean (see `note`).
+    """
+    now = timezone.now()
+    if params.since is None:
+        params.since = timezone.localdate(now) - timedelta(days=RESPONSE_TIME_DAYS)
+    actor, place, start, end = _scope(request, slug, params)
+    rows = selectors.resolution_rows(actor, location=place, since=start, until=end)
+    times = facade.resolution_times(rows, now=now)
+    summaries = [("calendar", times.calendar)]
+    if times.business is not None:
+        summaries.append(("business", times.business))
+    out_rows = [
+        {
+            "statistic": statistic,
+            "clock": clock,
+            "value": score.value,
+            "n": score.n,
+            "ci_low": score.ci_low,
+            "ci_high": score.ci_high,
+        }
+        for clock, summary in summaries
+        for statistic, score in (
+            ("median", summary.median),
+            ("p90", summary.p90),
+            ("mean", summary.mean),
+        )
+    ]
+    return {
+        "since": params.since,
+        "until": params.until,
+        "conversations": times.conversations,
+        "resolved": times.resolved,
+        "waiting": times.waiting,
+        "business_hours_known": times.business is not None,
+        "note": times.calendar.note,
+        "rows": out_rows,
+    }
+
+
+@router.get("/brands/{slug}/metrics/repeat-purchase", response={200: ShareOut, **READ_ERRORS})
+def metric_repeat_purchase(request, slug: str, params: Query[PeriodParams]):
+    """Repeat purchase rate: customers with at least two orders in the period ÷ customers with
+    at least one, × 100, with a Wilson 95% interval. Orders without a known customer are left
+    out; the default period is all history.
+    """
+    actor, place, start, end = _scope(request, slug, params)
+    rows = selectors.customer_order_rows(actor, location=place, since=start, until=end)
+    score = facade.repeat_purchase(rows, tz=actor.brand.timezone)
+    hits = round((score.value or 0) * score.n / 100)
+    return {
+        "metric": "repeat-purchase",
+        "since": params.since,
+        "until": params.until,
+        "definition": "customers with ≥ 2 orders in the period ÷ customers with ≥ 1",
+        "rows": _share_rows([facade.SessionShare(location_id=None, score=score, hits=hits)]),
+    }
+
+
+@router.get(
+    "/brands/{slug}/metrics/cohort-retention",
+    response={200: CohortRetentionOut, **READ_ERRORS},
+)
+def metric_cohort_retention(
+    request,
+    slug: str,
+    params: Query[PeriodParams],
+    mode: str = Query(
+        "classic",
+        description="classic: active in that month; unbounded: in that month or any later one",
+    ),
+):
+    """Monthly cohort retention of customers by the month (brand time zone) of their first order
+    in the period: the % of each cohort with an order k months later, with its n (the cohort
+    size) and Wilson 95% interval. Months after the period's last (or the current month) are
+    censored: absent, never 0.
+    """
+    if mode not in ("classic", "unbounded"):
+        raise AppError("Use `classic` or `unbounded`.", field="mode")
+    actor, place, start, end = _scope(request, slug, params)
+    rows = selectors.customer_order_rows(actor, location=place, since=start, until=end)
+    as_of = end - timedelta(microseconds=1) if end is not None else timezone.now()
+    cells = facade.cohort_retention(rows, tz=actor.brand.timezone, as_of=as_of, mode=mode)
+    return {
+        "since": params.since,
+        "until": params.until,
+        "mode": mode,
+        "rows": [
+            {
+                "cohort": cell.cohort,
+                "periods_since": cell.periods_since,
+                "value": cell.score.value,
+                "n": cell.score.n,
+                "ci_low": cell.score.ci_low,
+                "ci_high": cell.score.ci_high,
+                "retained": cell.retained,
+            }
+            for cell in cells
+        ],
+    }
+
+
+_SESSIONS = (
+    "A session is the web events of the online shop sharing a session_id, counting the events "
+    "in the period."
+)
+
+
+@router.get("/brands/{slug}/metrics/conversion", response={200: ShareOut, **READ_ERRORS})
+def metric_conversion(request, slug: str, params: Query[SessionParams]):
+    """Session conversion rate: sessions with a purchase ÷ sessions, × 100, with a Wilson 95%
+    interval. A session is the web events of the online shop sharing a session_id (events in
+    the period)."""
+    by_location = _by_location(params.by)
+    actor, place, start, end = _scope(request, slug, params)
+    rows = selectors.web_session_rows(actor, location=place, since=start, until=end)
+    return {
+        "metric": "conversion",
+        "since": params.since,
+        "until": params.until,
+        "definition": "sessions with a purchase ÷ sessions. " + _SESSIONS,
+        "rows": _share_rows(facade.conversion(rows, by_location=by_location)),
+    }
+
+
+@router.get("/brands/{slug}/metrics/bounce", response={200: ShareOut, **READ_ERRORS})
+def metric_bounce(request, slug: str, params: Query[SessionParams]):
+    """GA4 bounce rate: sessions that were not engaged ÷ sessions, × 100 (Wilson 95% interval).
+
+    Engaged (GA4): lasted longer than 10 s, or had at least 2 page views, or a purchase. A
+    session's duration is the time from its first to its last event timestamp (a session of
+    one event lasts 0 s; time spent after the last event is not seen). A session is the web
+    events of the online shop sharing a session_id (events in the period).
+    """
+    by_location = _by_location(params.by)
+    actor, place, start, end = _scope(request, slug, params)
+    rows = selectors.web_session_rows(actor, location=place, since=start, until=end)
+    return {
+        "metric": "bounce",
+        "since": params.since,
+        "until": params.until,
+        "definition": "sessions not engaged (≤ 10 s from first to last event, < 2 page views, "
+        "no purchase) ÷ sessions. " + _SESSIONS,
+        "rows": _share_rows(facade.bounce(rows, by_location=by_location)),
+    }
+
+
+@router.get("/brands/{slug}/metrics/clv", response={200: ClvOut, **READ_ERRORS})
+def metric_clv(
+    request,
+    slug: str,
+    params: Query[PeriodParams],
+    horizon_months: int = Query(12, ge=1, le=120, description="Forecast horizon, months"),
+    monthly_discount_rate: float = Query(
+        0.01, ge=0, le=1, description="Discount rate per month (fraction)"
+    ),
+    currency: str | None = Query(
+        None, description="Orders in this currency only; needed when orders mix currencies"
+    ),
+):
+    """Customer lifetime value from the customers' orders in the period: a BG/NBD model of
+    purchase occasions (same-day orders are one; time in weeks) and a Gamma–Gamma model of
+    spend per repeat occasion, fitted by maximum likelihood; the mean expected purchases and
+    discounted CLV per customer over `horizon_months`, with the fitted parameters.
+
+    422 when there are fewer than 20 customers or fewer than 10 with a repeat purchase, when a
+    fit does not converge, or when the orders mix currencies and `currency` is not given.
+    """
+    actor, place, start, end = _scope(request, slug, params)
+    rows = selectors.customer_order_rows(
+        actor, location=place, since=start, until=end, currency=currency
+    )
+    currencies = sorted({row[3] for row in rows})
+    if len(currencies) > 1:
+        raise Unprocessable(
+            f"The orders mix currencies ({', '.join(currencies)}); choose one.", field="currency"
+        )
+    try:
+        summary = facade.clv_summary(
+            rows,
+            tz=actor.brand.timezone,
+            observation_end=end if end is not None else timezone.now(),
+            horizon_months=horizon_months,
+            monthly_discount_rate=monthly_discount_rate,
+        )
+    except facade.MetricRefused as error:
+        raise Unprocessable(str(error)) from error
+    n = summary.customers
+    return {
+        "since": params.since,
+        "until": params.until,
+        "currency": currencies[0] if currencies else (currency or "").upper(),
+        "customers": n,
+        "repeat_customers": summary.repeat_customers,
+        "horizon_months": summary.horizon_months,
+        "monthly_discount_rate": summary.monthly_discount_rate,
+        "expected_purchases": summary.expected_purchases,
+        "clv": summary.clv,
+        "clv_total": summary.clv_total,
+        "bg_nbd": dict(summary.bg_nbd),
+        "gamma_gamma": dict(summary.gamma_gamma),
+        "bg_nbd_log_likelihood": summary.bg_nbd_log_likelihood,
+        "gamma_gamma_log_likelihood": summary.gamma_gamma_log_likelihood,
+        "rows": [
+            {"statistic": "expected_purchases", "value": summary.expected_purchases, "n": n},
+            {"statistic": "clv", "value": summary.clv, "n": n},
+        ],
     }

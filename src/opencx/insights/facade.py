@@ -12,7 +12,7 @@ from datetime import date, datetime
 from opencx.analytics.calendar import BusinessCalendar
 from opencx.analytics.metrics.nps import nps_from_counts
 from opencx.analytics.metrics.proportion import share_from_counts
-from opencx.analytics.metrics.response_times import summarize_durations
+from opencx.analytics.metrics.response_times import DurationSummary, summarize_durations
 from opencx.analytics.result import THIN_SAMPLE, Score
 from opencx.analytics.stats.drivers import key_drivers as shapley_drivers
 from opencx.analytics.stats.multiple import holm
@@ -481,4 +481,301 @@ def first_response_times(
         p90_business_hours=p90_b,
         sla_hours=sla_hours,
         within_sla=share_score(n=decided, satisfied=met),
+    )
+
+
+# --- metric API: resolution times, repeat purchase, cohorts, conversion, bounce, CLV --------
+# The selectors hand in rows; the library computes every figure. Wall-clock periods (cohort
+# months, purchase days) are read in the brand's time zone, passed in as `tz`.
+
+
+class MetricRefused(ValueError):
+    """The data cannot give this metric (too few customers, a model fit that did not converge);
+    the message says why, for a 422."""
+
+
+@dataclass(frozen=True)
+class ResolutionTimes:
+    """Time from a conversation's creation to its resolution; conversations not resolved yet are
+    right-censored at `as_of` (Kaplan–Meier median and p90, never counted as 0)."""
+
+    conversations: int
+    resolved: int
+    waiting: int
+    calendar: DurationSummary
+    business: DurationSummary | None  # None when any location's opening hours are unusable
+
+
+def resolution_times(rows: Sequence[tuple], *, now: datetime) -> ResolutionTimes:
+    """rows: (conversation id, created_at, resolved_at or None, timezone, opening hours).
+
+    Each location's business calendar (its opening hours in its time zone) clocks its own
+    conversations; the per-conversation hours are then summarised together."""
+    import pandas as pd
+
+    from opencx.analytics.metrics import response_times as rt
+
+    groups: dict[tuple, list[tuple]] = {}
+    for row in rows:
+        groups.setdefault((row[3] or "UTC", repr(row[4])), []).append(row)
+    calendar_hours: list[float] = []
+    business_hours: list[float] = []
+    observed: list[bool] = []
+    business_known = True
+    for group in groups.values():
+        tz, opening = group[0][3] or "UTC", group[0][4]
+        try:
+            calendar = business_calendar(tz, opening)
+        except ValueError:
+            calendar, business_known = None, False
+        events = [(pk, created, rt.Kind.CREATED.value) for pk, created, *_ in group] + [
+            (pk, resolved, rt.Kind.RESOLVED.value)
+            for pk, _created, resolved, *_ in group
+            if resolved is not None
+        ]
+        frame = pd.DataFrame(events, columns=["conversation_id", "timestamp", "kind"])
+        frame["timestamp"] = pd.to_datetime(frame["timestamp"], utc=True)
+        latest = frame["timestamp"].max().to_pydatetime()
+        table = rt.resolution_times(
+            frame, start="created", calendar=calendar, as_of=max(now, latest)
+        )
+        calendar_hours += table["calendar_hours"].tolist()
+        observed += [bool(flag) for flag in table["observed"]]
+        if calendar is not None:
+            business_hours += table["business_hours"].tolist()
+    calendar_summary = rt.summarize_durations(calendar_hours, observed)
+    business_summary = (
+        rt.summarize_durations(business_hours, observed, unit="business hours")
+        if business_known
+        else None
+    )
+    return ResolutionTimes(
+        conversations=len(rows),
+        resolved=calendar_summary.answered,
+        waiting=calendar_summary.censored,
+        calendar=calendar_summary,
+        business=business_summary,
+    )
+
+
+def _orders_frame(rows: Sequence[tuple], tz: str):
+    import pandas as pd
+
+    frame = pd.DataFrame(
+        [(contact, placed, float(total)) for contact, placed, total, *_ in rows],
+        columns=["customer_id", "timestamp", "total"],
+    )
+    frame["timestamp"] = pd.to_datetime(frame["timestamp"], utc=True).dt.tz_convert(tz)
+    return frame
+
+
+def repeat_purchase(rows: Sequence[tuple], *, tz: str) -> Score:
+    """% of customers with an order in the period who ordered at least twice in it (Wilson)."""
+    from opencx.analytics.metrics.churn import repeat_purchase_rate_from_orders
+
+    return repeat_purchase_rate_from_orders(_orders_frame(rows, tz))
+
+
+@dataclass(frozen=True)
+class CohortCell:
+    cohort: date  # first day of the month of the customers' first order in the period
+    periods_since: int  # months after the cohort month
+    retained: int
+    score: Score  # % of the cohort with an order in that month (or later, "unbounded")
+
+
+def cohort_retention(
+    rows: Sequence[tuple], *, tz: str, as_of: datetime, mode: str = "classic"
+) -> list[CohortCell]:
+    """Monthly cohorts by first order; months after `as_of`'s are censored (absent, never 0)."""
+    import pandas as pd
+
+    from opencx.analytics.metrics.churn import cohort_retention as retention
+
+    frame = _orders_frame(rows, tz)
+    cut = pd.Timestamp(as_of).tz_convert(tz)
+    if len(frame):
+        cut = max(cut, frame["timestamp"].max())
+    table = retention(frame, period="month", mode=mode, as_of=cut)
+    return [
+        CohortCell(
+            cohort=record["cohort"].start_time.date(),
+            periods_since=int(record["periods_since"]),
+            retained=int(record["retained"]),
+            score=Score(
+                value=record["value"],
+                n=int(record["n"]),
+                ci_low=record["ci_low"],
+                ci_high=record["ci_high"],
+            ),
+        )
+        for record in table.to_dict("records")
+    ]
+
+
+def _sessions_frame(rows: Sequence[Mapping]):
+    """One row per session: duration_seconds = last event − first event of the session (a
+    single-event session lasts 0 s), page_views, key_events = purchases."""
+    import pandas as pd
+
+    return pd.DataFrame(
+        {
+            "location_id": [row["location_id"] for row in rows],
+            "duration_seconds": [
+                (row["last_at"] - row["first_at"]).total_seconds() for row in rows
+            ],
+            "page_views": [int(row["page_views"]) for row in rows],
+            "key_events": [int(row["purchases"]) for row in rows],
+        },
+        columns=["location_id", "duration_seconds", "page_views", "key_events"],
+    )
+
+
+@dataclass(frozen=True)
+class SessionShare:
+    location_id: int | None  # None: all sessions together
+    score: Score
+    hits: int  # converting (or bounced) sessions
+
+
+def conversion(rows: Sequence[Mapping], *, by_location: bool = False) -> list[SessionShare]:
+    """Session conversion rate: sessions with a purchase ÷ sessions × 100 (Wilson)."""
+    from opencx.analytics.metrics.conversion import conversion_rate
+
+    groups: dict[int | None, list[Mapping]] = {}
+    for row in rows:
+        groups.setdefault(row["location_id"] if by_location else None, []).append(row)
+    if not by_location:
+        groups.setdefault(None, [])
+    result = []
+    for key in sorted(groups, key=lambda value: (value is not None, value or 0)):
+        sessions = groups[key]
+        converted = sum(1 for row in sessions if row["purchases"] > 0)
+        score = conversion_rate(conversions=converted, denominator=len(sessions), per="sessions")
+        result.append(SessionShare(location_id=key, score=score, hits=converted))
+    return result
+
+
+def bounce(rows: Sequence[Mapping], *, by_location: bool = False) -> list[SessionShare]:
+    """GA4 bounce rate: sessions that were not engaged ÷ sessions × 100 (Wilson)."""
+    from opencx.analytics.metrics.conversion import ga4_bounce_rate_from_sessions
+
+    frame = _sessions_frame(rows)
+    if not by_location:
+        score = ga4_bounce_rate_from_sessions(frame)
+        hits = round((score.value or 0) * score.n / 100)
+        return [SessionShare(location_id=None, score=score, hits=hits)]
+    if frame.empty:
+        return []
+    table = ga4_bounce_rate_from_sessions(frame, by=["location_id"])
+    return [
+        SessionShare(
+            location_id=int(record["location_id"]),
+            score=Score(
+                value=record["value"],
+                n=int(record["n"]),
+                ci_low=record["ci_low"],
+                ci_high=record["ci_high"],
+            ),
+            hits=round(record["value"] * record["n"] / 100),
+        )
+        for record in table.to_dict("records")
+    ]
+
+
+MIN_CLV_CUSTOMERS = 20
+MIN_CLV_REPEAT_CUSTOMERS = 10
+
+
+@dataclass(frozen=True)
+class ClvSummary:
+    """BG/NBD (purchase occasions, unit weeks) + Gamma–Gamma (spend per repeat occasion)."""
+
+    customers: int
+    repeat_customers: int
+    horizon_months: int
+    monthly_discount_rate: float
+    expected_purchases: float  # mean expected purchase occasions per customer over the horizon
+    clv: float  # mean discounted expected spend per customer over the horizon
+    clv_total: float
+    bg_nbd: Mapping[str, float]  # r, alpha (weeks), a, b
+    gamma_gamma: Mapping[str, float]  # p, q, v
+    bg_nbd_log_likelihood: float
+    gamma_gamma_log_likelihood: float
+
+
+def clv_summary(
+    rows: Sequence[tuple],
+    *,
+    tz: str,
+    observation_end: datetime,
+    horizon_months: int = 12,
+    monthly_discount_rate: float = 0.01,
+) -> ClvSummary:
+    """Fit BG/NBD and Gamma–Gamma to the customers' orders (same-day orders are one occasion)
+    and forecast over `horizon_months`. Raises MetricRefused on too few customers or a fit
+    that does not converge."""
+    import pandas as pd
+
+    from opencx.analytics.metrics import clv as model
+
+    frame = _orders_frame(rows, tz)
+    end = pd.Timestamp(observation_end).tz_convert(tz)
+    if len(frame):
+        end = max(end, frame["timestamp"].max())
+    rfm = (
+        model.rfm_summary(frame, unit="weeks", monetary="total", observation_end=end)
+        if len(frame)
+        else None
+    )
+    customers = 0 if rfm is None else len(rfm)
+    repeaters = 0 if rfm is None else int((rfm["frequency"] > 0).sum())
+    if customers < MIN_CLV_CUSTOMERS or repeaters < MIN_CLV_REPEAT_CUSTOMERS:
+        raise MetricRefused(
+            f"CLV needs at least {MIN_CLV_CUSTOMERS} customers with orders, "
+            f"{MIN_CLV_REPEAT_CUSTOMERS} of them with a repeat purchase; "
+            f"found {customers} and {repeaters}."
+        )
+    x, t_x, big_t = rfm["frequency"], rfm["recency"], rfm["T"]
+    monetary = rfm["monetary_value"]
+    try:
+        bg = model.fit_bg_nbd(x, t_x, big_t, unit="weeks")
+        gg = model.fit_gamma_gamma(x, monetary)
+        if not bg.converged:
+            raise MetricRefused(f"The BG/NBD fit did not converge ({bg.message}).")
+        if not gg.converged:
+            raise MetricRefused(f"The Gamma–Gamma fit did not converge ({gg.message}).")
+        weeks = horizon_months * model.UNITS_PER_MONTH["weeks"]
+        purchases = model.bg_nbd_conditional_expected_purchases(bg.params, weeks, x, t_x, big_t)
+        values = model.clv_bg_nbd_gamma_gamma(
+            bg.params,
+            gg.params,
+            x,
+            t_x,
+            big_t,
+            monetary,
+            horizon_months=horizon_months,
+            monthly_discount_rate=monthly_discount_rate,
+        )
+    except MetricRefused:
+        raise
+    except ValueError as error:
+        raise MetricRefused(f"The CLV models cannot be used on these orders: {error}") from error
+    return ClvSummary(
+        customers=customers,
+        repeat_customers=repeaters,
+        horizon_months=horizon_months,
+        monthly_discount_rate=monthly_discount_rate,
+        expected_purchases=float(purchases.mean()),
+        clv=float(values.mean()),
+        clv_total=float(values.sum()),
+        bg_nbd={
+            "r": bg.params.r,
+            "alpha": bg.params.alpha,
+            "a": bg.params.a,
+            "b": bg.params.b,
+        },
+        gamma_gamma={"p": gg.params.p, "q": gg.params.q, "v": gg.params.v},
+        bg_nbd_log_likelihood=bg.log_likelihood,
+        gamma_gamma_log_likelihood=gg.log_likelihood,
     )

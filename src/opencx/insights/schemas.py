@@ -55,3 +55,85 @@ class ResponseTimesOut(Schema):
     within_sla_ci_low: float | None
     within_sla_ci_high: float | None
     method: str
+
+
+class DurationRowOut(Schema):
+    statistic: str = Field(description="median or p90 (Kaplan-Meier), or mean (resolved only)")
+    clock: str = Field(description="calendar (hours) or business (opening hours only)")
+    value: float | None = Field(description="Hours; null when the curve does not reach it")
+    n: int = Field(description="Conversations (resolved ones only for the mean)")
+    ci_low: float | None = Field(description="Lower bound of the 95% interval")
+    ci_high: float | None = Field(description="Upper bound; null when open-ended")
+
+
+class ResolutionTimesOut(Schema):
+    since: date
+    until: date | None
+    conversations: int
+    resolved: int
+    waiting: int = Field(description="Not resolved yet: right-censored at now, never counted")
+    business_hours_known: bool = Field(
+        description="False when a location's opening hours cannot be read (no business rows)"
+    )
+    note: str = Field(description="What the mean leaves out")
+    rows: list[DurationRowOut]
+
+
+class ShareRowOut(Schema):
+    location_id: int | None = Field(description="Null unless grouped by location")
+    value: float | None = Field(description="Percentage (0..100); null when n = 0")
+    n: int = Field(description="The denominator: customers or sessions")
+    ci_low: float | None = Field(description="Lower bound of the Wilson 95% interval")
+    ci_high: float | None = Field(description="Upper bound of the Wilson 95% interval")
+    hits: int = Field(description="The numerator: repeat customers, converting or bounced sessions")
+
+
+class ShareOut(Schema):
+    metric: str = Field(description="repeat-purchase, conversion or bounce")
+    since: date | None
+    until: date | None
+    definition: str = Field(description="Numerator over denominator, in words")
+    rows: list[ShareRowOut]
+
+
+class CohortRowOut(Schema):
+    cohort: date = Field(description="First day of the month of the customers' first order")
+    periods_since: int = Field(description="Months after the cohort month (0 = that month)")
+    value: float | None = Field(description="% of the cohort active in that month")
+    n: int = Field(description="Cohort size (customers)")
+    ci_low: float | None
+    ci_high: float | None
+    retained: int = Field(description="Customers of the cohort active in that month")
+
+
+class CohortRetentionOut(Schema):
+    since: date | None
+    until: date | None
+    mode: str = Field(description="classic (active in that month) or unbounded (or later)")
+    rows: list[CohortRowOut]
+
+
+class ClvRowOut(Schema):
+    statistic: str = Field(description="expected_purchases or clv, mean per customer")
+    value: float
+    n: int = Field(description="Customers")
+    ci_low: float | None = Field(None, description="Null: the models give no interval here")
+    ci_high: float | None = None
+
+
+class ClvOut(Schema):
+    since: date | None
+    until: date | None
+    currency: str
+    customers: int
+    repeat_customers: int
+    horizon_months: int
+    monthly_discount_rate: float
+    expected_purchases: float = Field(description="Mean purchase occasions per customer")
+    clv: float = Field(description="Mean discounted expected spend per customer")
+    clv_total: float = Field(description="Sum over the customers")
+    bg_nbd: dict[str, float] = Field(description="r, alpha (in weeks), a, b")
+    gamma_gamma: dict[str, float] = Field(description="p, q, v (v in the currency)")
+    bg_nbd_log_likelihood: float
+    gamma_gamma_log_likelihood: float
+    rows: list[ClvRowOut]

@@ -509,3 +509,95 @@ def report_responses(
     return qs.select_related("survey", "location", "contact", "channel").order_by(
         "-created_at", "-pk"
     )
+
+
+# --- metric API selectors ---
+# Rows for the library metrics that need them (resolution times, orders, web sessions), in the
+# actor's reach and the chosen location's subtree; `since` includes, `until` excludes.
+
+
+def _period(qs: QuerySet, field: str, since: datetime | None, until: datetime | None):
+    if since is not None:
+        qs = qs.filter(**{f"{field}__gte": since})
+    if until is not None:
+        qs = qs.filter(**{f"{field}__lt": until})
+    return qs
+
+
+def resolution_rows(
+    actor: Actor,
+    *,
+    location: Location | None,
+    since: datetime | None,
+    until: datetime | None = None,
+) -> list[tuple]:
+    """(conversation id, created_at, resolved_at or None, location timezone, opening hours) of
+    conversations opened in the period; resolved_at is None unless the conversation is resolved
+    now (a reopened one is still waiting)."""
+    from opencx.inbox.models import Conversation
+    from opencx.inbox.selectors import conversations_visible_to
+
+    qs = _period(conversations_visible_to(actor, location=location), "created_at", since, until)
+    return [
+        (pk, created, resolved if status == Conversation.Status.RESOLVED else None, tz, hours)
+        for pk, created, resolved, status, tz, hours in qs.values_list(
+            "pk",
+            "created_at",
+            "resolved_at",
+            "status",
+            "location__timezone",
+            "location__opening_hours",
+        ).order_by("created_at", "pk")
+    ]
+
+
+def customer_order_rows(
+    actor: Actor,
+    *,
+    location: Location | None,
+    since: datetime | None,
+    until: datetime | None = None,
+    currency: str | None = None,
+) -> list[tuple]:
+    """(contact id, placed_at, total, currency) of orders of known customers in the period,
+    oldest first; orders without a contact cannot be told apart by customer and are left out."""
+    from opencx.contacts.selectors import orders_visible_to
+
+    qs = _period(orders_visible_to(actor, location=location), "placed_at", since, until).filter(
+        contact__isnull=False
+    )
+    if currency:
+        qs = qs.filter(currency=currency.upper())
+    return list(
+        qs.values_list("contact_id", "placed_at", "total", "currency").order_by("placed_at", "pk")
+    )
+
+
+def web_session_rows(
+    actor: Actor,
+    *,
+    location: Location | None,
+    since: datetime | None,
+    until: datetime | None = None,
+) -> list[dict]:
+    """One row per web session with an event in the period: session_id, location_id, first and
+    last event time, page_views and purchases (events of those kinds in the period)."""
+    from django.db.models import Max, Min
+
+    from opencx.contacts.models import WebEvent
+
+    qs = WebEvent.objects.filter(scope_filter(actor))
+    if location is not None:
+        qs = qs.filter(location__path__startswith=location.path)
+    qs = _period(qs, "occurred_at", since, until)
+    return list(
+        qs.order_by()
+        .values("session_id", "location_id")
+        .annotate(
+            first_at=Min("occurred_at"),
+            last_at=Max("occurred_at"),
+            page_views=Count("id", filter=Q(kind=WebEvent.Kind.PAGE_VIEW)),
+            purchases=Count("id", filter=Q(kind=WebEvent.Kind.PURCHASE)),
+        )
+        .order_by("session_id", "location_id")
+    )

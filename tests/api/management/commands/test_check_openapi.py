@@ -16,7 +16,7 @@ def test_drift_fails_naming_the_fix(tmp_path):
     path = tmp_path / "openapi.json"
     schema = json.loads(DEFAULT_PATH.read_text())
     schema["info"]["title"] = "Something else"
-    path.write_text(json.dumps(schema, indent=2, sort_keys=True) + "\n")
+    path.write_text(json.dumps(schema, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
     with pytest.raises(CommandError) as raised:
         call_command("check_openapi", path=path)
     assert raised.value.returncode == 1
