@@ -471,3 +471,15 @@ def test_rfm_summary_rejects_bad_tables():
         clv.rfm_summary(good, unit="days", observation_end=pd.Timestamp("2024-01-01"))
     with pytest.raises(ValueError, match="amount"):
         clv.rfm_summary(good.assign(amount=[1.0, -2.0]), unit="days", monetary="amount")
+
+
+def test_bg_nbd_fit_with_no_visible_dropout_is_not_converged():
+    # Everyone bought right up to the end of observation: dropout cannot be identified, the
+    # parameters run to the edge of their range, and the fit must say so instead of "converged".
+    rng = np.random.default_rng(0)
+    big_t = np.full(300, 52.0)
+    frequency = rng.poisson(5, 300).astype(float)
+    recency = np.where(frequency > 0, big_t - rng.uniform(0, 0.5, 300), 0.0)
+    fit = clv.fit_bg_nbd(frequency, recency, big_t, unit="weeks")
+    assert not fit.converged
+    assert "edge of its range" in fit.message

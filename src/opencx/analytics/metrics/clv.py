@@ -256,6 +256,9 @@ def bg_nbd_log_likelihood(
     return float(np.sum(bg_nbd_customer_log_likelihood(params, frequency, recency, T)))
 
 
+BOUNDARY_LOG = math.log(1e5)  # |log parameter| beyond this counts as not identified
+
+
 def _minimise(
     objective: Callable[[FloatArray], float], start: FloatArray
 ) -> optimize.OptimizeResult:
@@ -314,14 +317,21 @@ def fit_bg_nbd(
         else np.zeros(4)
     )
     result = _minimise(objective, np.asarray(start, dtype=float))
-    r, alpha, a, b = np.exp(result.x)
+    # A parameter that ran off towards 0 or infinity means the data cannot identify it (e.g. no
+    # dropout visible): the likelihood is flat there and the forecasts are not finite.
+    at_edge = bool(np.any(np.abs(result.x) > BOUNDARY_LOG))
+    r, alpha, a, b = np.exp(np.clip(result.x, -30, 30))
     params = BgNbdParams(r=float(r), alpha=float(alpha / scale), a=float(a), b=float(b), unit=unit)
     return BgNbdFit(
         params=params,
         log_likelihood=bg_nbd_log_likelihood(params, x, t_x, big_t),
         n_customers=int(x.size),
-        converged=bool(result.success),
-        message=str(result.message),
+        converged=bool(result.success) and not at_edge,
+        message=(
+            f"a parameter ran to the edge of its range ({params}); the data do not identify it"
+            if at_edge
+            else str(result.message)
+        ),
     )
 
 
