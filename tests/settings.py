@@ -8,3 +8,5 @@ SECURE_SSL_REDIRECT = False
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Cached analyses must not leak between tests that reuse primary keys.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}

@@ -5,10 +5,12 @@ downloads exactly what the page shows. Reads go through `insights.selectors` (ac
 narrowed to the location chosen in the switcher); numbers come from `insights.facade`.
 """
 
+import hashlib
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 from urllib.parse import urlencode
 
+from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.urls import reverse
@@ -26,6 +28,7 @@ DRIVER_DAYS = 365
 DRIVER_ROWS = 5000
 SLA_HOURS = 24
 PAGE_SIZE = 50
+ANALYSIS_CACHE_SECONDS = 600
 KIND_LABELS = {"nps": "NPS", "csat": "CSAT (% satisfied)", "ces": "CES (% low effort)"}
 STEP_LABELS = {
     "add_to_cart": "Added to cart",
@@ -35,6 +38,12 @@ STEP_LABELS = {
     "review": "Checkout: review",
     "purchase": "Purchase",
 }
+
+
+def _memo(prefix: str, key, compute):
+    """An expensive analysis, cached under a key that changes whenever its inputs change."""
+    digest = hashlib.sha256(repr(key).encode()).hexdigest()
+    return cache.get_or_set(f"insights:{prefix}:{digest}", compute, ANALYSIS_CACHE_SECONDS)
 
 
 def month_start(moment: datetime, months_back: int = 0) -> datetime:
@@ -264,14 +273,14 @@ def insights(request):
     trend_since = month_start(now, TREND_MONTHS - 1)
 
     # Leaderboard: shrunken NPS per location, Holm-adjusted comparison with the rest.
-    board = facade.leaderboard(
-        [
-            (pk, name, counts)
-            for pk, name, _country, counts in selectors.nps_counts_by_location(
-                actor, location=location, since=since
-            )
-        ]
-    )
+    board_input = [
+        (pk, name, counts)
+        for pk, name, _country, counts in selectors.nps_counts_by_location(
+            actor, location=location, since=since
+        )
+    ]
+    # Shrinkage intervals are Monte Carlo: reuse them while the counts stay the same.
+    board = _memo("leaderboard", board_input, lambda: facade.leaderboard(board_input))
     leaderboard_rows = [
         {
             "row": row,
@@ -340,9 +349,21 @@ def insights(request):
     )
 
     # Key drivers of NPS.
-    driver_since = now - timedelta(days=DRIVER_DAYS)
-    analysis = facade.key_drivers(
-        selectors.driver_rows(actor, location=location, since=driver_since, limit=DRIVER_ROWS)
+    driver_since = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    driver_since -= timedelta(days=DRIVER_DAYS)
+    # The regression and its bootstrap take a second: recompute only when answers change.
+    driver_key = (
+        actor.brand.pk,
+        location.pk if location else None,
+        driver_since,
+        selectors.nps_counts(actor, location=location, since=driver_since),
+    )
+    analysis = _memo(
+        "drivers",
+        driver_key,
+        lambda: facade.key_drivers(
+            selectors.driver_rows(actor, location=location, since=driver_since, limit=DRIVER_ROWS)
+        ),
     )
     driver_items = [
         {
