@@ -424,3 +424,39 @@ def test_clv_refuses_a_fit_it_cannot_use(api_as, owner, brand, store):
     _customer_base(brand, store, seed=0)  # the dropout MLE runs off to a, b → ∞
     body = assert_error(api_as(owner).get(f"{B}/clv", {"until": "2026-06-01"}), 422, "invalid")
     assert body["message"].startswith("The BG/NBD fit did not converge")
+
+
+def test_churn_and_retention_from_orders(api_as, owner, shoppers):
+    from opencx.analytics.metrics.churn import churn_rate, customer_retention_rate
+
+    # Active = ordered in the 30 days before. On 1 May only A is active (April orders); on
+    # 1 June A, B and C are (May orders): nobody lost, two arrived.
+    body = (
+        api_as(owner)
+        .get(f"{B}/churn", {"since": "2026-05-01", "until": "2026-06-01", "activity_days": 30})
+        .json()
+    )
+    assert (body["customers_start"], body["customers_end"]) == (1, 3)
+    assert (body["new_or_returning"], body["lost"]) == (2, 0)
+    expected = churn_rate(customers_start=1, customers_lost=0)
+    assert (body["churn"]["value"], body["churn"]["ci_high"]) == (expected.value, expected.ci_high)
+    retention = customer_retention_rate(customers_start=1, customers_end=3, new_customers=2)
+    assert body["retention"]["value"] == retention.value == 100.0
+
+    # On 1 July (window June) nobody is active: all three May customers are lost.
+    later = (
+        api_as(owner)
+        .get(f"{B}/churn", {"since": "2026-06-01", "until": "2026-07-01", "activity_days": 30})
+        .json()
+    )
+    assert (later["customers_start"], later["lost"], later["churn"]["value"]) == (3, 3, 100.0)
+
+
+def test_churn_is_scoped_to_the_location_managers_subtree(api_as, make_actor, store, shoppers):
+    manager = make_actor(Role.LOCATION_MANAGER, store)
+    body = (
+        api_as(manager.user)
+        .get(f"{B}/churn", {"since": "2026-05-01", "until": "2026-06-01", "activity_days": 30})
+        .json()
+    )
+    assert body["customers_end"] == 2  # A and B ordered at Milano; C only at Torino

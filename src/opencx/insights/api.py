@@ -5,6 +5,7 @@ costs the same whatever the number of responses. Every row carries its n and 95%
 """
 
 from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 from ninja import Field as QueryField
@@ -17,6 +18,7 @@ from opencx.platform.selectors import location_get
 
 from . import facade, selectors
 from .schemas import (
+    ChurnOut,
     ClvOut,
     CohortRetentionOut,
     MetricOut,
@@ -433,4 +435,41 @@ def metric_clv(
             {"statistic": "expected_purchases", "value": summary.expected_purchases, "n": n},
             {"statistic": "clv", "value": summary.clv, "n": n},
         ],
+    }
+
+
+@router.get("/brands/{slug}/metrics/churn", response={200: ChurnOut, **READ_ERRORS})
+def metric_churn(
+    request,
+    slug: str,
+    params: Query[PeriodParams],
+    activity_days: int = Query(365, ge=1, le=3650, description="Active = ordered this recently"),
+):
+    """Churn rate and customer retention rate (CRR) over a period, from orders of known
+    customers. A customer is active at a moment if they ordered in the `activity_days` before it;
+    S and E count active customers at `since` and `until` (default: the last 90 days), N those
+    active at the end but not at the start, lost those active at the start but not at the end.
+    """
+    actor, place, start, end = _scope(request, slug, params)
+    brand_tz = ZoneInfo(actor.brand.timezone)
+    end = end or selectors.day_start(actor, timezone.now().astimezone(brand_tz).date())
+    start = start or end - timedelta(days=90)
+    if end <= start:
+        raise AppError("`until` must be after `since`.", field="until")
+    rows = selectors.customer_order_rows(
+        actor, location=place, since=start - timedelta(days=activity_days), until=end
+    )
+    result = facade.churn(rows, start=start, end=end, activity_days=activity_days)
+    retained = result.customers_start - result.lost
+    return {
+        "metric": "churn",
+        "since": start.astimezone(brand_tz).date(),
+        "until": end.astimezone(brand_tz).date(),
+        "activity_days": activity_days,
+        "customers_start": result.customers_start,
+        "customers_end": result.customers_end,
+        "new_or_returning": result.new_or_returning,
+        "lost": result.lost,
+        "churn": _share_rows([facade.SessionShare(None, result.churn, result.lost)])[0],
+        "retention": _share_rows([facade.SessionShare(None, result.retention, retained)])[0],
     }

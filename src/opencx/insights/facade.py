@@ -779,3 +779,42 @@ def clv_summary(
         bg_nbd_log_likelihood=bg.log_likelihood,
         gamma_gamma_log_likelihood=gg.log_likelihood,
     )
+
+
+@dataclass(frozen=True)
+class ChurnResult:
+    customers_start: int  # S: active at the start (an order in the activity window before it)
+    customers_end: int  # E: active at the end
+    new_or_returning: int  # N: active at the end but not at the start
+    lost: int  # active at the start, not at the end
+    churn: Score  # lost ÷ S × 100
+    retention: Score  # CRR = (E − N) ÷ S × 100
+
+
+def churn(
+    rows: Sequence[tuple], *, start: datetime, end: datetime, activity_days: int
+) -> ChurnResult:
+    """Churn and retention over [start, end) from orders: a customer is active at a moment when
+    they ordered in the `activity_days` before it. Lost = active at start, not at end."""
+    from datetime import timedelta
+
+    from opencx.analytics.metrics.churn import churn_rate, customer_retention_rate
+
+    window = timedelta(days=activity_days)
+
+    def active_at(moment: datetime) -> set:
+        return {contact for contact, placed, *_ in rows if moment - window <= placed < moment}
+
+    at_start, at_end = active_at(start), active_at(end)
+    lost = len(at_start - at_end)
+    arrived = len(at_end - at_start)
+    return ChurnResult(
+        customers_start=len(at_start),
+        customers_end=len(at_end),
+        new_or_returning=arrived,
+        lost=lost,
+        churn=churn_rate(customers_start=len(at_start), customers_lost=lost),
+        retention=customer_retention_rate(
+            customers_start=len(at_start), customers_end=len(at_end), new_customers=arrived
+        ),
+    )

@@ -137,3 +137,16 @@ class ClvOut(Schema):
     bg_nbd_log_likelihood: float
     gamma_gamma_log_likelihood: float
     rows: list[ClvRowOut]
+
+
+class ChurnOut(Schema):
+    metric: str = Field(description="churn")
+    since: date
+    until: date
+    activity_days: int = Field(description="A customer is active if they ordered this recently")
+    customers_start: int = Field(description="S: customers active at `since`")
+    customers_end: int = Field(description="E: customers active at `until`")
+    new_or_returning: int = Field(description="N: active at `until` but not at `since`")
+    lost: int = Field(description="Active at `since`, not at `until`")
+    churn: ShareRowOut = Field(description="lost ÷ S × 100, Wilson 95% interval")
+    retention: ShareRowOut = Field(description="CRR = (E − N) ÷ S × 100, Wilson 95% interval")
