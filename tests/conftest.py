@@ -5,7 +5,14 @@ import pytest
 from opencx.platform.actor import Actor
 from opencx.platform.roles import Role
 
-from .factories import BrandFactory, LocationFactory, MembershipFactory, UserFactory
+from .factories import (
+    BrandFactory,
+    LocationFactory,
+    MembershipFactory,
+    QuestionFactory,
+    SurveyFactory,
+    UserFactory,
+)
 
 
 @pytest.fixture
@@ -67,3 +74,28 @@ def stranger(other_brand):
 @pytest.fixture
 def user(db):
     return UserFactory()
+
+
+@pytest.fixture
+def make_survey(brand):
+    """make_survey(kind, satisfied=None, of_brand=None) -> (survey, headline, open question)."""
+    scales = {"nps": (0, 10, [9, 10]), "csat": (1, 5, [4, 5]), "ces": (1, 7, [5, 6, 7])}
+
+    def make(kind, satisfied=None, of_brand=None):
+        low, high, default = scales[kind]
+        survey = SurveyFactory(brand=of_brand or brand, kind=kind, name=f"{kind} survey")
+        headline = QuestionFactory(
+            survey=survey,
+            position=0,
+            kind=kind,
+            scale_min=low,
+            scale_max=high,
+            satisfied_values=default if satisfied is None else satisfied,
+            required=True,
+        )
+        follow_up = QuestionFactory(
+            survey=survey, position=1, kind="text", scale_min=None, scale_max=None
+        )
+        return survey, headline, follow_up
+
+    return make
