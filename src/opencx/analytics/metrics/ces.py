@@ -24,9 +24,9 @@ from opencx.analytics.metrics._validate import (
     rating_column,
 )
 from opencx.analytics.metrics.csat import grouped_mean, mean_from_sums
+from opencx.analytics.metrics.nps import nps_from_counts
 from opencx.analytics.metrics.proportion import share_from_counts
 from opencx.analytics.result import Score
-from opencx.analytics.stats.intervals import nps_adjusted_wald
 
 VARIANTS = ("percent_agree", "mean", "net")
 
@@ -105,16 +105,8 @@ AGREE_5 = CesScale(points=5, higher_is_better=True, name="1–5 agreement that i
 
 
 def net_from_counts(*, n: int, good: int, bad: int, confidence: float = 0.95) -> Score:
-    """% good − % bad (−100..100) with the adjusted-Wald trinomial interval used for NPS."""
-    interval = nps_adjusted_wald(good, bad, n, confidence)
-    if interval is None:
-        return Score.empty()
-    return Score(
-        value=100.0 * (good - bad) / n,
-        n=n,
-        ci_low=100.0 * interval.low,
-        ci_high=100.0 * interval.high,
-    )
+    """% good − % bad (−100..100): the NPS arithmetic and its adjusted-Wald interval."""
+    return nps_from_counts(n=n, promoters=good, detractors=bad, confidence=confidence)
 
 
 def _check_variant(variant: str) -> None:
