@@ -113,6 +113,7 @@ class SurveyFactory(factory.django.DjangoModelFactory):
 
     brand = factory.SubFactory(BrandFactory)
     name = "Store visit NPS"
+    slug = factory.Sequence(lambda n: f"survey-{n}")
     kind = Survey.Kind.NPS
 
 
@@ -121,6 +122,7 @@ class QuestionFactory(factory.django.DjangoModelFactory):
         model = Question
 
     survey = factory.SubFactory(SurveyFactory)
+    key = factory.Sequence(lambda n: f"q{n}")
     kind = Question.Kind.NPS
     text = {"en": "How likely are you to recommend us to a friend or colleague?"}
     scale_min = 0

@@ -258,13 +258,16 @@ def _surveys(world: World) -> int:
         survey = Survey.objects.create(
             brand=world.brand,
             name=spec["name"],
+            slug=f"{kind}-{spec['touchpoint']}",
             kind=kind,
             touchpoint=world.touchpoints[spec["touchpoint"]],
             default_language=catalogue.BRAND["default_language"],
+            languages=sorted(spec["question"]),
             created_at=created_at,
         )
         headline = Question.objects.create(
             survey=survey,
+            key=kind,
             position=0,
             kind=question_kind,
             text=spec["question"],
@@ -275,7 +278,7 @@ def _surveys(world: World) -> int:
             required=True,
         )
         follow_up = Question.objects.create(
-            survey=survey, position=1, kind=Question.Kind.TEXT, text=spec["follow_up"]
+            survey=survey, key="comment", position=1, kind=Question.Kind.TEXT, text=spec["follow_up"]
         )
         world.surveys[kind] = survey
         world.questions[kind] = (headline, follow_up)

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from opencx.analytics.calendar import BusinessCalendar
+from opencx.analytics.metrics.ces import CesScale
+from opencx.analytics.metrics.csat import Scale as CsatScale
 from opencx.analytics.metrics.nps import nps_from_counts
 from opencx.analytics.metrics.proportion import share_from_counts
 from opencx.analytics.metrics.response_times import DurationSummary, summarize_durations
@@ -818,3 +820,21 @@ def churn(
             customers_start=len(at_start), customers_end=len(at_end), new_customers=arrived
         ),
     )
+
+
+def default_satisfied(kind: str, low: int, high: int, *, higher_is_better: bool) -> list[int]:
+    """The metrics library's default satisfied (good) set for a question's scale.
+
+    NPS counts 9–10; CSAT follows the per-scale defaults; CES takes the points strictly better
+    than the midpoint in the stated direction. Raises ValueError for a scale with no default.
+    """
+    if kind == "nps":
+        return [9, 10]
+    if kind == "csat":
+        return sorted(CsatScale(low, high).satisfied)
+    if kind == "ces" and low == 1:
+        return sorted(CesScale(points=high, higher_is_better=higher_is_better).good_side)
+    raise ValueError(f"no default satisfied set for a {kind} {low}–{high} scale")
+
+
+# --- UX benchmarking: counts and times handed in by the caller --------------------------------

@@ -48,6 +48,24 @@ def counts_of(rule: QuestionRule, score: int, times: int = 1) -> dict[str, int]:
     }
 
 
+def rollups_remove(*, response: Response, scored: Iterable[tuple[Question, int]]) -> None:
+    """Take back scores that `rollups_add` counted (a respondent changed an answer), inside the
+    caller's transaction; the rollup rows exist because the scores were added before."""
+    location = response.location
+    day = local_day(response.created_at, location)
+    for question, score in scored:
+        delta = counts_of(QuestionRule.of(question), score)
+        updated = ResponseRollup.objects.filter(
+            question_id=question.pk,
+            location_id=location.pk,
+            day=day,
+            touchpoint_key=response.touchpoint_id or NONE_KEY,
+            channel_key=response.channel_id or NONE_KEY,
+        ).update(**{name: F(name) - value for name, value in delta.items()})
+        if not updated:
+            raise RuntimeError(f"no rollup row holds response {response.pk}'s score to remove")
+
+
 def local_day(moment: datetime, location: Location) -> date:
     """The calendar day of `moment` in the location's time zone (the rollups' day)."""
     return moment.astimezone(ZoneInfo(location.timezone)).date()

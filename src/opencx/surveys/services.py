@@ -1,22 +1,42 @@
 """Writes of surveys and responses. `response_record` is the one write path for a new response."""
 
-from datetime import datetime
+import secrets
+from datetime import datetime, timedelta
 
-from django.db import transaction
+from django.core import signing
+from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.html import strip_tags
 
-from opencx.contacts.models import Contact
-from opencx.insights.services import rollups_add
-from opencx.platform.errors import AppError
+from opencx.contacts.models import Contact, Identity
+from opencx.insights.services import rollups_add, rollups_remove
+from opencx.platform.actor import Actor
+from opencx.platform.errors import AppError, Conflict, NotFound
 from opencx.platform.events import emit
 from opencx.platform.models import Channel, Location, Touchpoint
+from opencx.platform.roles import Capability
+from opencx.platform.services import audit_record
 
-from .models import Answer, Question, Response, Survey
+from .definitions import SurveySpec, library, slug_for
+from .models import (
+    Answer,
+    Invitation,
+    Question,
+    Response,
+    Survey,
+    SurveyLink,
+    SurveyOptOut,
+    SurveyPolicy,
+)
 
 # Used when a scaled question does not store its own bounds.
 DEFAULT_SCALES = {Question.Kind.NPS: (0, 10)}
 
 RESPONSE_RECORDED = "response.recorded"
+RESPONSE_COMPLETED = "response.completed"
+INVITATION_QUEUED = "invitation.queued"
+INVITATION_SALT = "opencx.surveys.invitation"
+DEFAULT_FATIGUE_DAYS = 30
 
 
 def _field(question_id: int) -> str:
@@ -30,13 +50,35 @@ def _scale(question: Question) -> tuple[int, int] | None:
     return low, high
 
 
-def _clean_answer(question: Question, value) -> int | str:
-    """A score within the question's scale, or the text of an open question."""
+MAX_TEXT_ANSWER = 5000
+
+
+def _clean_answer(question: Question, value) -> int | str | list[str] | bool:
+    """A score within the question's scale, the text of an open question, the chosen option
+    value(s) of a choice question, or True/False for permission to contact."""
     field = _field(question.pk)
     if question.kind == Question.Kind.TEXT:
         if not isinstance(value, str):
             raise AppError("An open question takes text.", field=field)
-        return value.strip()
+        text = strip_tags(value).strip()
+        if len(text) > MAX_TEXT_ANSWER:
+            raise AppError(f"An answer is at most {MAX_TEXT_ANSWER} characters.", field=field)
+        return text
+    if question.kind == Question.Kind.CONSENT:
+        if not isinstance(value, bool):
+            raise AppError("Permission to contact is yes or no.", field=field)
+        return value
+    if question.kind in Question.CHOICE_KINDS:
+        chosen = [value] if isinstance(value, str) else value
+        allowed = [option["value"] for option in question.options]
+        if not isinstance(chosen, list) or not all(isinstance(v, str) for v in chosen):
+            raise AppError("Choose from the question's options.", field=field)
+        unknown = [v for v in chosen if v not in allowed]
+        if unknown:
+            raise AppError(f"{unknown[0]!r} is not one of this question's options.", field=field)
+        if question.kind == Question.Kind.SINGLE and len(chosen) > 1:
+            raise AppError("Choose one option.", field=field)
+        return [v for v in allowed if v in chosen]  # the options' order, no repeats
     scale = _scale(question)
     if scale is None:
         raise AppError(f"Question {question.pk} has no scale to score against.", field=field)
@@ -51,32 +93,117 @@ def _clean_answer(question: Question, value) -> int | str:
     return value
 
 
+def is_shown(question: Question, scores: dict[str, int]) -> bool:
+    """Whether a question is asked, given the scores so far by question key (branching)."""
+    rule = question.show_if or {}
+    if not rule:
+        return True
+    score = scores.get(rule.get("question", ""))
+    return score is not None and rule.get("min", score) <= score <= rule.get("max", score)
+
+
+def _is_empty(value) -> bool:
+    return value == "" or value == []
+
+
+def _answer_row(response: Response, question_id: int, value) -> Answer:
+    return Answer(
+        response=response,
+        question_id=question_id,
+        score=int(value) if isinstance(value, int) else None,  # consent: 1 yes, 0 no
+        text=value if isinstance(value, str) else "",
+        choices=value if isinstance(value, list) else [],
+    )
+
+
+def _headline_fields(survey: Survey, questions: dict[int, Question], answers: dict) -> dict:
+    """The response's denormalised copies: headline score, first comment, permission."""
+    headline = next((q for q in questions.values() if q.kind == survey.kind), None)
+    comment = next(
+        (answers[q.pk] for q in questions.values() if q.kind == "text" and q.pk in answers), ""
+    )
+    consent = next(
+        (answers[q.pk] for q in questions.values() if q.kind == "consent" and q.pk in answers),
+        None,
+    )
+    return {
+        "score": answers.get(headline.pk) if headline is not None else None,
+        "comment": comment,
+        "contact_permission": consent,
+    }
+
+
 def _check_same_brand(survey: Survey, **objects) -> None:
     for name, obj in objects.items():
         if obj is not None and obj.brand_id != survey.brand_id:
             raise AppError(f"That {name} belongs to another brand.", field=name)
 
 
+def _cleaned_answers(questions: dict[int, Question], answers: dict) -> dict[int, object]:
+    unknown = [key for key in answers if key not in questions]
+    if unknown:
+        raise AppError(f"Question {unknown[0]} is not in this survey.", field=_field(unknown[0]))
+    cleaned = {}
+    for question_id, value in answers.items():
+        clean = _clean_answer(questions[question_id], value)
+        if not _is_empty(clean):
+            cleaned[question_id] = clean
+    return cleaned
+
+
+def _scores_by_key(questions: dict[int, Question], answers: dict) -> dict[str, int]:
+    return {q.key: answers[q.pk] for q in questions.values() if q.is_scaled and q.pk in answers}
+
+
+def _check_complete(questions: dict[int, Question], answers: dict) -> None:
+    scores = _scores_by_key(questions, answers)
+    for question in questions.values():
+        if question.required and question.pk not in answers and is_shown(question, scores):
+            raise AppError("This question needs an answer.", field=_field(question.pk))
+
+
+def _drop_hidden(questions: dict[int, Question], answers: dict) -> dict:
+    """Answers to questions the branching no longer shows are not kept."""
+    scores = _scores_by_key(questions, answers)
+    return {qid: value for qid, value in answers.items() if is_shown(questions[qid], scores)}
+
+
+def _scored(questions: dict[int, Question], answers: dict) -> list[tuple[Question, int]]:
+    return [(questions[qid], value) for qid, value in answers.items() if questions[qid].is_scaled]
+
+
+def _check_quota(survey: Survey) -> None:
+    if survey.quota is not None:
+        complete = Response.objects.filter(survey=survey, is_partial=False).count()
+        if complete >= survey.quota:
+            raise Conflict("This survey has all the responses it needs.", field="survey")
+
+
 def response_record(
     *,
     survey: Survey,
     location: Location,
-    answers: dict[int, int | str],
+    answers: dict[int, object],
     language: str,
     touchpoint: Touchpoint | None = None,
     channel: Channel | None = None,
     contact: Contact | None = None,
     created_at: datetime | None = None,
     is_partial: bool = False,
+    link: SurveyLink | None = None,
+    invitation: Invitation | None = None,
 ) -> Response:
     """Record a response and its answers, and add its scores to the rollups, atomically.
 
     `answers` maps question id to a score (scaled questions, checked against the question's
-    scale) or a text (open questions; blank ones are not stored). A complete response needs
-    every required question. Respondents are not members of the brand, so there is no actor:
-    the callers (hosted survey pages, importers, the API) decide who may submit. The headline
-    score (first question of the survey's kind) and the first open answer are copied onto the
-    response. Emits `response.recorded` (response_id, brand_id) once the transaction commits.
+    scale), a text (open questions; HTML is stripped, blank ones are not stored), the chosen
+    option value(s) (choice questions) or True/False (permission to contact). Answers to
+    questions that the branching hides are dropped. A complete response needs every required
+    question that is shown. Respondents are not members of the brand, so there is no actor: the
+    callers (hosted pages, importers, the API) decide who may submit. The headline score (first
+    question of the survey's kind), the first open answer and the permission to contact are
+    copied onto the response. One response per invitation (the database enforces it). Emits
+    `response.recorded` (response_id, brand_id) once the transaction commits.
     """
     _check_same_brand(
         survey, location=location, touchpoint=touchpoint, channel=channel, contact=contact
@@ -84,58 +211,377 @@ def response_record(
     if not language:
         raise AppError("The response's language is required.", field="language")
     questions = {question.pk: question for question in survey.questions.order_by("position", "pk")}
-    unknown = [key for key in answers if key not in questions]
-    if unknown:
-        raise AppError(f"Question {unknown[0]} is not in this survey.", field=_field(unknown[0]))
-    cleaned: dict[int, int | str] = {}
-    for question_id, value in answers.items():
-        clean = _clean_answer(questions[question_id], value)
-        if clean != "":
-            cleaned[question_id] = clean
+    cleaned = _drop_hidden(questions, _cleaned_answers(questions, answers))
     if not is_partial:
-        for question in questions.values():
-            if question.required and question.pk not in cleaned:
-                raise AppError("This question needs an answer.", field=_field(question.pk))
+        _check_complete(questions, cleaned)
     if not cleaned:
         raise AppError("A response needs at least one answer.", field="answers")
-    headline = next((q for q in questions.values() if q.kind == survey.kind), None)
-    comment = next(
-        (cleaned[q.pk] for q in questions.values() if q.kind == "text" and q.pk in cleaned), ""
-    )
+    _check_quota(survey)
     moment = created_at or timezone.now()
-    with transaction.atomic():
-        response = Response.objects.create(
-            brand_id=survey.brand_id,
-            survey=survey,
-            location=location,
-            touchpoint=touchpoint,
-            channel=channel,
-            contact=contact,
-            language=language,
-            created_at=moment,
-            completed_at=None if is_partial else moment,
-            is_partial=is_partial,
-            score=cleaned.get(headline.pk) if headline is not None else None,
-            comment=comment,
-        )
-        Answer.objects.bulk_create(
-            [
-                Answer(
-                    response=response,
-                    question_id=question_id,
-                    score=value if isinstance(value, int) else None,
-                    text=value if isinstance(value, str) else "",
+    try:
+        with transaction.atomic():
+            response = Response.objects.create(
+                brand_id=survey.brand_id,
+                survey=survey,
+                location=location,
+                touchpoint=touchpoint,
+                channel=channel,
+                contact=contact,
+                language=language,
+                created_at=moment,
+                updated_at=moment,
+                completed_at=None if is_partial else moment,
+                is_partial=is_partial,
+                link=link,
+                invitation=invitation,
+                **_headline_fields(survey, questions, cleaned),
+            )
+            Answer.objects.bulk_create(
+                [_answer_row(response, qid, value) for qid, value in cleaned.items()]
+            )
+            rollups_add(response=response, scored=_scored(questions, cleaned))
+            if invitation is not None:
+                Invitation.objects.filter(pk=invitation.pk).update(
+                    status=Invitation.Status.RESPONDED, responded_at=moment
                 )
-                for question_id, value in cleaned.items()
-            ]
+            emit(RESPONSE_RECORDED, response_id=response.pk, brand_id=survey.brand_id)
+    except IntegrityError as error:
+        if invitation is not None:
+            raise Conflict(
+                "This invitation has already been answered.", field="invitation"
+            ) from error
+        raise
+    return response
+
+
+def response_update(*, response: Response, answers: dict[int, object], complete: bool) -> Response:
+    """Add or change answers on a partial response, keeping the rollups exact; `complete`
+    checks the required questions and marks the response complete.
+
+    Used by the hosted page as the respondent goes: the score saved on the first step stays a
+    (partial) response even if the rest is abandoned. A complete response is final. A changed
+    score leaves the rollups as if only the new one had ever been given.
+    """
+    with transaction.atomic():
+        response = (
+            Response.objects.select_for_update()
+            .select_related("survey", "location")
+            .get(pk=response.pk)
+        )
+        if not response.is_partial:
+            raise Conflict("This response is complete and can no longer change.", field="response")
+        survey = response.survey
+        questions = {q.pk: q for q in survey.questions.order_by("position", "pk")}
+        before = {
+            answer.question_id: _stored_value(questions[answer.question_id], answer)
+            for answer in response.answers.all()
+        }
+        merged = {**before, **_cleaned_answers(questions, answers)}
+        for qid, value in answers.items():
+            if _is_empty(value) or (isinstance(value, str) and not strip_tags(value).strip()):
+                merged.pop(qid, None)  # a cleared answer is removed
+        merged = _drop_hidden(questions, merged)
+        if complete:
+            _check_complete(questions, merged)
+        if not merged:
+            raise AppError("A response needs at least one answer.", field="answers")
+        if complete:
+            _check_quota(survey)
+        changed_ids = {
+            qid for qid in set(before) | set(merged) if before.get(qid) != merged.get(qid)
+        }
+        rollups_remove(
+            response=response,
+            scored=_scored(questions, {q: before[q] for q in changed_ids if q in before}),
         )
         rollups_add(
             response=response,
-            scored=[
-                (questions[question_id], value)
-                for question_id, value in cleaned.items()
-                if isinstance(value, int)
-            ],
+            scored=_scored(questions, {q: merged[q] for q in changed_ids if q in merged}),
         )
-        emit(RESPONSE_RECORDED, response_id=response.pk, brand_id=survey.brand_id)
+        response.answers.filter(question_id__in=changed_ids).delete()
+        Answer.objects.bulk_create(
+            [_answer_row(response, qid, merged[qid]) for qid in changed_ids if qid in merged]
+        )
+        moment = timezone.now()
+        for name, value in _headline_fields(survey, questions, merged).items():
+            setattr(response, name, value)
+        response.updated_at = moment
+        if complete:
+            response.is_partial = False
+            response.completed_at = moment
+        response.save()
+        if complete:
+            emit(RESPONSE_COMPLETED, response_id=response.pk, brand_id=survey.brand_id)
     return response
+
+
+def _stored_value(question: Question, answer: Answer):
+    if question.kind == Question.Kind.TEXT:
+        return answer.text
+    if question.kind in Question.CHOICE_KINDS:
+        return list(answer.choices)
+    if question.kind == Question.Kind.CONSENT:
+        return bool(answer.score)
+    return answer.score
+
+
+def response_review_clicked(*, response: Response) -> None:
+    """A promoter followed the invitation to review the location publicly (first click kept)."""
+    Response.objects.filter(pk=response.pk, review_clicked_at__isnull=True).update(
+        review_clicked_at=timezone.now()
+    )
+
+
+# --- Definitions ---
+
+QUESTION_FIELDS = ("kind", "scale_min", "scale_max", "polarity", "satisfied_values", "options")
+
+
+def survey_import(*, actor: Actor, spec: SurveySpec) -> Survey:
+    """Create the survey `spec.slug` or bring it in line with `spec` (import = upsert by slug).
+
+    Questions are matched by key. A question that already has answers keeps its meaning: its
+    kind, scale, direction, satisfied set and options cannot change, and it cannot be removed
+    (the rollups and every past score depend on them) — make a new question instead.
+    """
+    actor.require(Capability.MANAGE_FEEDBACK)
+    touchpoint = None
+    if spec.touchpoint:
+        touchpoint = Touchpoint.objects.filter(brand=actor.brand, key=spec.touchpoint).first()
+        if touchpoint is None:
+            raise AppError(f"No touchpoint with key {spec.touchpoint!r}.", field="touchpoint")
+    fields = {
+        "name": spec.name,
+        "kind": spec.kind,
+        "touchpoint": touchpoint,
+        "default_language": spec.default_language,
+        "languages": spec.languages,
+        "intro": spec.intro,
+        "thank_you": spec.thank_you,
+        "invitation_subject": spec.invitation.subject,
+        "invitation_body": spec.invitation.body,
+        "sms_body": spec.invitation.sms,
+        "review_invite_min": spec.review_invite_min,
+        "reminder_days": spec.reminder_days,
+        "quota": spec.quota,
+        "is_active": spec.is_active,
+    }
+    with transaction.atomic():
+        survey = (
+            Survey.objects.select_for_update().filter(brand=actor.brand, slug=spec.slug).first()
+        )
+        action = "survey.update" if survey else "survey.create"
+        if survey is None:
+            survey = Survey(brand=actor.brand, slug=spec.slug)
+            survey.save()
+        existing = {question.key: question for question in survey.questions.all()}
+        answered = set(
+            Answer.objects.filter(question__survey=survey).values_list("question__key", flat=True)
+        )
+        wanted = {question.key for question in spec.questions}
+        for key in sorted(set(existing) - wanted):
+            if key in answered:
+                raise Conflict(
+                    f"Question {key!r} has answers and cannot be removed; set it aside in a new "
+                    "survey version instead.",
+                    field=f"questions.{key}",
+                )
+            existing[key].delete()
+        for position, item in enumerate(spec.questions):
+            values = {
+                "position": position,
+                "kind": item.kind,
+                "text": item.text,
+                "required": item.required,
+                "scale_min": item.scale[0] if item.scale else None,
+                "scale_max": item.scale[1] if item.scale else None,
+                "polarity": item.polarity or Question.Polarity.HIGHER_IS_BETTER,
+                "satisfied_values": item.satisfied or [],
+                "scale_labels": item.scale_labels,
+                "options": [option.model_dump() for option in item.options],
+                "show_if": item.show_if.model_dump() if item.show_if else {},
+            }
+            question = existing.get(item.key)
+            if question is None:
+                Question.objects.create(survey=survey, key=item.key, **values)
+                continue
+            if item.key in answered:
+                changed = [f for f in QUESTION_FIELDS if getattr(question, f) != values[f]]
+                if changed:
+                    raise Conflict(
+                        f"Question {item.key!r} has answers, so its {changed[0]} cannot change.",
+                        field=f"questions.{item.key}.{changed[0]}",
+                    )
+            for name, value in values.items():
+                setattr(question, name, value)
+            question.save()
+        _save_survey_audited(actor=actor, survey=survey, fields=fields, action=action)
+    return survey
+
+
+def _save_survey_audited(*, actor: Actor, survey: Survey, fields: dict, action: str) -> None:
+    for name, value in fields.items():
+        setattr(survey, name, value)
+    survey.save()
+    audit_record(
+        actor_user=actor.user,
+        brand=actor.brand,
+        action=action,
+        obj=survey,
+        summary=survey.name,
+        changes={"slug": survey.slug},
+    )
+
+
+def survey_create_from_template(*, actor: Actor, template: str, name: str = "") -> Survey:
+    """A new survey from a shipped template, under a slug that is free in the brand."""
+    specs = library()
+    if template not in specs:
+        raise AppError(f"No template {template!r}.", field="template")
+    spec = specs[template]
+    name = name.strip() or spec.name
+    base = slug_for(name)
+    taken = set(Survey.objects.filter(brand=actor.brand).values_list("slug", flat=True))
+    slug = base
+    counter = 2
+    while slug in taken:
+        slug = f"{base}-{counter}"
+        counter += 1
+    spec = spec.model_copy(update={"slug": slug, "name": name, "touchpoint": None})
+    survey = survey_import(actor=actor, spec=spec)
+    Survey.objects.filter(pk=survey.pk).update(template=template)
+    survey.template = template
+    return survey
+
+
+# --- Distribution ---
+
+
+def link_ensure(
+    *,
+    actor: Actor,
+    survey: Survey,
+    location: Location,
+    touchpoint: Touchpoint | None = None,
+    channel: Channel | None = None,
+) -> SurveyLink:
+    """The public link for this survey × location × touchpoint × channel (made once)."""
+    actor.require(Capability.VIEW)
+    _check_same_brand(survey, location=location, touchpoint=touchpoint, channel=channel)
+    if survey.brand_id != actor.brand.pk or not actor.covers(location):
+        raise NotFound("No such location.", field="location")
+    placement = {
+        "survey": survey,
+        "location": location,
+        "touchpoint": touchpoint,
+        "channel": channel,
+    }
+    link = SurveyLink.objects.filter(**placement).first()
+    if link is not None:
+        return link
+    try:
+        with transaction.atomic():
+            return SurveyLink.objects.create(
+                brand_id=survey.brand_id, token=secrets.token_urlsafe(16), **placement
+            )
+    except IntegrityError:
+        return SurveyLink.objects.get(**placement)
+
+
+def invitation_token(invitation: Invitation) -> str:
+    """The signed token in an invitation's link; a guessed or altered one is refused."""
+    return signing.dumps(invitation.nonce, salt=INVITATION_SALT, compress=False)
+
+
+def invitation_from_token(token: str) -> Invitation:
+    try:
+        nonce = signing.loads(token, salt=INVITATION_SALT)
+    except signing.BadSignature as error:
+        raise NotFound("This invitation link is not valid.", field="token") from error
+    invitation = (
+        Invitation.objects.select_related("survey", "location", "contact", "touchpoint", "channel")
+        .filter(nonce=nonce)
+        .first()
+    )
+    if invitation is None:
+        raise NotFound("This invitation link is not valid.", field="token")
+    return invitation
+
+
+def _fatigue_reason(contact: Contact, *, now: datetime) -> str:
+    """Why this contact must not be asked now, or '' if they may be."""
+    if SurveyOptOut.objects.filter(contact=contact).exists():
+        return "unsubscribed from surveys"
+    policy = SurveyPolicy.objects.filter(brand_id=contact.brand_id).first()
+    days = policy.fatigue_days if policy else DEFAULT_FATIGUE_DAYS
+    if (
+        days
+        and Invitation.objects.filter(
+            contact=contact, sent_at__gte=now - timedelta(days=days)
+        ).exists()
+    ):
+        return f"already invited in the last {days} days"
+    return ""
+
+
+def invitation_create(
+    *,
+    actor: Actor,
+    survey: Survey,
+    contact: Contact,
+    location: Location,
+    via: str,
+    touchpoint: Touchpoint | None = None,
+    channel: Channel | None = None,
+) -> Invitation:
+    """Queue a personal invitation, or record why it was skipped (fatigue, opt-out, consent,
+    no address, quota). Sending happens after commit (`invitation.queued`)."""
+    actor.require(Capability.MANAGE_FEEDBACK)
+    _check_same_brand(
+        survey, location=location, touchpoint=touchpoint, channel=channel, contact=contact
+    )
+    if not actor.covers(location):
+        raise NotFound("No such location.", field="location")
+    if via not in Invitation.Via.values:
+        raise AppError("Invite by e-mail or SMS.", field="via")
+    kind = Identity.Kind.EMAIL if via == Invitation.Via.EMAIL else Identity.Kind.PHONE
+    identity = contact.identities.filter(kind=kind).order_by("-is_primary", "pk").first()
+    consented = contact.consent_email if via == Invitation.Via.EMAIL else contact.consent_sms
+    now = timezone.now()
+    language = contact.language if contact.language in survey.all_languages else ""
+    reason = (
+        "no address for this channel"
+        if identity is None
+        else ("no consent for this channel" if not consented else _fatigue_reason(contact, now=now))
+    )
+    if (
+        not reason
+        and survey.quota is not None
+        and Response.objects.filter(survey=survey, is_partial=False).count() >= survey.quota
+    ):
+        reason = "the survey's quota is reached"
+    if not reason and not survey.is_active:
+        reason = "the survey is not active"
+    with transaction.atomic():
+        invitation = Invitation.objects.create(
+            brand_id=survey.brand_id,
+            survey=survey,
+            contact=contact,
+            location=location,
+            touchpoint=touchpoint,
+            channel=channel,
+            via=via,
+            address=identity.value if identity else "",
+            language=language or survey.default_language,
+            nonce=secrets.token_urlsafe(18),
+            status=Invitation.Status.SKIPPED if reason else Invitation.Status.QUEUED,
+            skip_reason=reason,
+        )
+        if not reason:
+            emit(INVITATION_QUEUED, invitation_id=invitation.pk)
+    return invitation
+
+
+def survey_opt_out(*, contact: Contact) -> None:
+    """The contact unsubscribed (from an invitation's link): no more survey invitations."""
+    SurveyOptOut.objects.get_or_create(contact=contact, defaults={"brand_id": contact.brand_id})
