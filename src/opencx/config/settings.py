@@ -158,5 +158,9 @@ LOGGING = {
 }
 
 # The host name used in links inside e-mails.
+# Hosted survey pages: answers per minute per client address and per link or invitation token.
+SURVEY_RATE_PER_IP = env.int("SURVEY_RATE_PER_IP", default=30)
+SURVEY_RATE_PER_LINK = env.int("SURVEY_RATE_PER_LINK", default=600)
+SURVEY_RATE_PER_INVITATION = env.int("SURVEY_RATE_PER_INVITATION", default=10)
 OPENCX_PUBLIC_HOST = env.str("OPENCX_PUBLIC_HOST", default="127.0.0.1:8000")
 OPENCX_DEMO_PASSWORD = env.str("OPENCX_DEMO_PASSWORD", default="opencx-demo")

@@ -24,6 +24,7 @@ urlpatterns = [
     path("readyz", ui_views.readyz, name="readyz"),
     path("accounts/", include("opencx.platform.account_urls")),
     path("b/<slug:brand_slug>/", include(brand_urls)),
+    path("s/", include("opencx.surveys.public_urls")),
     path("api/v1/", api_urls),
     path("django-admin/", admin.site.urls),
 ]
