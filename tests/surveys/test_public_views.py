@@ -214,3 +214,22 @@ def test_arbitrary_payloads_never_500_and_never_leave_a_corrupt_row(
             question = answer.question
             if question.is_scaled:
                 assert question.scale_min <= answer.score <= question.scale_max
+
+
+def test_members_see_links_with_qr_codes_and_managers_make_them(
+    client, owner, owner_actor, nps_survey, store, make_actor
+):
+    client.force_login(owner)
+    url = reverse("surveys:links", args=[owner_actor.brand.slug, nps_survey.pk])
+    made = client.post(url, {"location": store.pk})
+    assert made.status_code == 302
+    page = client.get(url)
+    link = nps_survey.links.get()
+    assert link.location == store
+    assert link.token in page.content.decode() and "qr.svg" in page.content.decode()
+    again = client.post(url, {"location": store.pk})  # the same placement gives the same link
+    assert again.status_code == 302 and nps_survey.links.count() == 1
+    viewer = make_actor("viewer")
+    client.force_login(viewer.user)
+    assert client.post(url, {"location": store.pk}).status_code == 403
+    assert client.get(url).status_code == 200

@@ -12,7 +12,7 @@ from opencx.platform.errors import NotFound
 from opencx.platform.models import Location
 from opencx.platform.selectors import scope_filter
 
-from .models import Question, Response, Survey
+from .models import Question, Response, Survey, SurveyLink
 
 # NPS bands on the 0–10 scale (the standard: detractors 0–6, passives 7–8, promoters 9–10).
 NPS_BANDS = {"promoter": (9, 10), "passive": (7, 8), "detractor": (0, 6)}
@@ -219,3 +219,13 @@ def response_index(
     if until is not None:
         qs = qs.filter(created_at__lt=until)
     return qs.order_by("-created_at", "-pk")
+
+
+def survey_links(actor: Actor, *, survey: Survey) -> QuerySet[SurveyLink]:
+    """The survey's public links at locations within the actor's reach."""
+    return (
+        SurveyLink.objects.filter(survey=survey)
+        .filter(scope_filter(actor))
+        .select_related("location", "touchpoint", "channel")
+        .order_by("location__path", "touchpoint__position", "channel__name", "pk")
+    )

@@ -466,7 +466,7 @@ def link_ensure(
     channel: Channel | None = None,
 ) -> SurveyLink:
     """The public link for this survey × location × touchpoint × channel (made once)."""
-    actor.require(Capability.VIEW)
+    actor.require(Capability.MANAGE_FEEDBACK)
     _check_same_brand(survey, location=location, touchpoint=touchpoint, channel=channel)
     if survey.brand_id != actor.brand.pk or not actor.covers(location):
         raise NotFound("No such location.", field="location")

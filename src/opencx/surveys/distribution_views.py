@@ -1,0 +1,94 @@
+"""Distribution pages for members: a survey's public links with QR codes and the website embed."""
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
+
+from opencx.platform.errors import AppError
+from opencx.platform.models import Channel, Touchpoint
+from opencx.platform.roles import Capability
+from opencx.platform.selectors import location_get
+from opencx.ui.brand_views import brand_page, location_choices
+
+from . import selectors
+from .services import link_ensure
+
+
+def _optional(queryset, raw: str, field: str):
+    if not raw:
+        return None
+    if not raw.isdigit():
+        raise AppError("Choose from the list.", field=field)
+    found = queryset.filter(pk=int(raw)).first()
+    if found is None:
+        raise AppError("Choose from the list.", field=field)
+    return found
+
+
+@brand_page
+@require_http_methods(["GET", "HEAD", "POST"])
+def survey_links(request, pk):
+    """Links per location × touchpoint × channel with their QR codes. Every member sees the
+    links of the locations in reach; survey managers make new ones."""
+    actor = request.actor
+    survey = selectors.survey_get(actor, pk=pk)
+    error = None
+    if request.method == "POST":
+        actor.require(Capability.MANAGE_FEEDBACK)
+        try:
+            raw_location = request.POST.get("location", "")
+            if not raw_location.isdigit():
+                raise AppError("Choose a location.", field="location")
+            location = location_get(actor, pk=int(raw_location))
+            touchpoint = _optional(
+                Touchpoint.objects.filter(brand=actor.brand),
+                request.POST.get("touchpoint", ""),
+                "touchpoint",
+            )
+            channel = _optional(
+                Channel.objects.filter(brand=actor.brand),
+                request.POST.get("channel", ""),
+                "channel",
+            )
+            link = link_ensure(
+                actor=actor,
+                survey=survey,
+                location=location,
+                touchpoint=touchpoint,
+                channel=channel,
+            )
+        except AppError as problem:
+            error = problem
+        else:
+            messages.success(request, f"Link ready for {location.name}.")
+            target = reverse("surveys:links", args=[actor.brand.slug, survey.pk])
+            return redirect(f"{target}#link-{link.pk}")
+    links = [
+        {
+            "link": link,
+            "url": request.build_absolute_uri(
+                reverse("survey_public:start", kwargs={"token": link.token})
+            ),
+            "svg": reverse("survey_public:qr", kwargs={"token": link.token, "fmt": "svg"}),
+            "png": reverse("survey_public:qr", kwargs={"token": link.token, "fmt": "png"}),
+            "embed": request.build_absolute_uri(
+                reverse("survey_public:embed", kwargs={"token": link.token})
+            ),
+        }
+        for link in selectors.survey_links(actor, survey=survey)
+    ]
+    return render(
+        request,
+        "surveys/links.html",
+        {
+            "survey": survey,
+            "links": links,
+            "error": error,
+            "locations": location_choices(actor, request.current_location),
+            "touchpoints": Touchpoint.objects.filter(brand=actor.brand, is_active=True),
+            "channels": Channel.objects.filter(brand=actor.brand),
+            "can_manage": actor.can(Capability.MANAGE_FEEDBACK),
+        },
+        status=422 if error else 200,
+    )
