@@ -526,3 +526,216 @@ def test_task_success_and_time_on_task_per_task(tmp_path, capsys):
     bad = _table(tmp_path, "bad.csv", ["task", "success", "seconds"], [*UX, ("search", 1, 0)])
     code, _, err = _run(capsys, "--input", str(bad), "--metric", "time-on-task")
     assert code == 2 and "bad.csv line 6, column seconds: '0' is not a number > 0" in err
+
+
+def _churn_by_hand(rows, start, end, days):
+    """S, E, N and lost from the orders, by the definition in docs/metrics/cli.md."""
+    window = pd.Timedelta(days=days)
+    stamps = [(customer, pd.Timestamp(when)) for customer, when, *_ in rows]
+
+    def active(moment):
+        return {c for c, t in stamps if moment - window <= t < moment}
+
+    at_start, at_end = active(pd.Timestamp(start)), active(pd.Timestamp(end))
+    return len(at_start), len(at_end), len(at_end - at_start), len(at_start - at_end)
+
+
+def test_churn_and_crr_over_a_period_match_the_library(tmp_path, capsys):
+    path = _table(tmp_path, "orders.csv", ["customer", "placed_at", "region"], ORDERS)
+    base = ["--input", str(path), "--metric", "churn", "--activity-days", "31"]
+    period = ["--period-start", "2024-02-01", "--period-end", "2024-04-01"]
+    code, out, err = _run(capsys, *base, *period)
+    assert code == 0, err
+    result = pd.read_csv(io.StringIO(out)).set_index("statistic")
+    assert list(result.columns) == [
+        "value",
+        "n",
+        "ci_low",
+        "ci_high",
+        "customers_start",
+        "customers_end",
+        "new_customers",
+        "lost",
+    ]
+    # Active on 1 February (ordered in January): a, b. On 1 April (ordered in March): c, d.
+    s, e, n, lost = _churn_by_hand(ORDERS, "2024-02-01", "2024-04-01", 31)
+    assert (s, e, n, lost) == (2, 2, 2, 2)
+    expected = churn.churn_rate(customers_start=s, customers_lost=lost)
+    assert result.loc["churn", "value"] == pytest.approx(expected.value) == 100.0
+    assert result.loc["churn", "ci_low"] == pytest.approx(expected.ci_low)
+    crr = churn.customer_retention_rate(customers_start=s, customers_end=e, new_customers=n)
+    assert result.loc["retention", "value"] == pytest.approx(crr.value) == 0.0
+    assert result.loc["retention", "ci_high"] == pytest.approx(crr.ci_high)
+    assert result.loc["retention", ["customers_start", "lost"]].tolist() == [2, 2]
+
+
+def test_churn_per_month_and_region(tmp_path, capsys):
+    path = _table(tmp_path, "orders.csv", ["customer", "placed_at", "region"], ORDERS)
+    code, out, err = _run(
+        capsys,
+        "--input",
+        str(path),
+        "--metric",
+        "churn",
+        "--by",
+        "month,region",
+        "--activity-days",
+        "31",
+        "--period-start",
+        "2024-02-01T00:00:00+01:00",  # 31 January 23:00 UTC: the first window is partial
+        "--period-end",
+        "2024-04-01",
+    )
+    assert code == 0, err
+    result = pd.read_csv(io.StringIO(out))
+    assert list(result.columns[:3]) == ["month", "region", "statistic"]
+    rows = result.loc[result["statistic"] == "churn"]
+    got = {
+        (r.month, r.region): (r.customers_start, r.customers_end, r.new_customers, r.lost)
+        for r in rows.itertuples()
+    }
+    windows = {
+        "2024-01": ("2024-01-31T23:00", "2024-02-01"),
+        "2024-02": ("2024-02-01", "2024-03-01"),
+        "2024-03": ("2024-03-01", "2024-04-01"),
+    }
+    for (month, region), counts in got.items():
+        orders = [row for row in ORDERS if row[2] == region]
+        assert counts == _churn_by_hand(orders, *windows[month], 31), (month, region)
+    assert sorted(got) == [(m, r) for m in windows for r in ("north", "south")]
+    north_february = rows.set_index(["month", "region"]).loc[("2024-02", "north")]
+    assert north_february["value"] == pytest.approx(50.0)  # a kept (7 February), b lost
+    south_january = rows.set_index(["month", "region"]).loc[("2024-01", "south")]
+    assert south_january["n"] == 0 and pd.isna(south_january["value"])  # nobody to lose
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ([], "churn needs --period-start"),
+        (["--period-start", "2024-02-01"], "churn needs --period-end"),
+        (["--period-start", "soon", "--period-end", "2024-03-01"], "'soon' is not an ISO 8601"),
+        (["--period-start", "2024-03-01", "--period-end", "2024-03-01"], "must be after"),
+        (
+            ["--period-start", "2024-02-01", "--period-end", "2024-03-01", "--by", "month,week"],
+            "at most one of month, week or day",
+        ),
+        (
+            [
+                "--period-start",
+                "2024-02-01",
+                "--period-end",
+                "2024-03-01",
+                "--activity-days",
+                "0",
+            ],
+            "--activity-days must be at least 1",
+        ),
+    ],
+)
+def test_churn_refuses_a_period_it_cannot_use(tmp_path, capsys, extra, message):
+    path = _table(tmp_path, "orders.csv", ["customer", "placed_at", "region"], ORDERS)
+    code, out, err = _run(capsys, "--input", str(path), "--metric", "churn", *extra)
+    assert code == 2 and out == ""
+    assert message in err
+
+
+def test_churn_names_a_bad_order_time(tmp_path, capsys):
+    rows = [*ORDERS, ("e", "last week", "north")]
+    path = _table(tmp_path, "orders.csv", ["customer", "placed_at", "region"], rows)
+    code, _, err = _run(
+        capsys,
+        "--input",
+        str(path),
+        "--metric",
+        "churn",
+        "--period-start",
+        "2024-02-01",
+        "--period-end",
+        "2024-03-01",
+    )
+    assert code == 2
+    assert "orders.csv line 9, column placed_at: 'last week' is not an ISO 8601 time" in err
+
+
+ERRORS = [("checkout", 1, 4), ("checkout", 0, 4), ("search", 2, 3), ("search", 0, 0)]
+
+
+def test_error_rate_sums_errors_and_opportunities_per_group(tmp_path, capsys):
+    path = _table(tmp_path, "errors.csv", ["task", "errors", "opportunities"], ERRORS)
+    code, out, err = _run(capsys, "--input", str(path), "--metric", "error-rate", "--by", "task")
+    assert code == 0, err
+    result = pd.read_csv(io.StringIO(out))
+    assert list(result.columns) == ["task", "value", "n", "ci_low", "ci_high"]
+    result = result.set_index("task")
+    checkout = ux.error_rate(errors=1, opportunities=8)
+    assert result.loc["checkout", ["value", "n"]].tolist() == [pytest.approx(12.5), 8]
+    assert result.loc["checkout", "ci_low"] == pytest.approx(checkout.ci_low)
+    assert result.loc["checkout", "ci_high"] == pytest.approx(checkout.ci_high)
+    search = ux.error_rate(errors=2, opportunities=3, confidence=0.9)
+    (total,) = json.loads(
+        _run(capsys, "--input", str(path), "--metric", "error-rate", "--format", "json")[1]
+    )
+    assert (total["value"], total["n"]) == (pytest.approx(300 / 11), 11)
+    _, out, _ = _run(
+        capsys,
+        "--input",
+        str(path),
+        "--metric",
+        "error-rate",
+        "--by",
+        "task",
+        "--confidence",
+        "0.9",
+    )
+    assert pd.read_csv(io.StringIO(out)).set_index("task").loc["search", "ci_low"] == (
+        pytest.approx(search.ci_low)
+    )
+
+
+def test_error_rate_renamed_columns_and_periods(tmp_path, capsys):
+    rows = [("2024-01-03T10:00:00Z", 1, 2), ("2024-02-03", 0, 5)]
+    path = _table(tmp_path, "errors.csv", ["created_at", "slips", "chances"], rows)
+    code, out, err = _run(
+        capsys,
+        "--input",
+        str(path),
+        "--metric",
+        "error-rate",
+        "--by",
+        "month",
+        "--errors-column",
+        "slips",
+        "--opportunities-column",
+        "chances",
+    )
+    assert code == 0, err
+    result = pd.read_csv(io.StringIO(out))
+    assert result[["month", "value", "n"]].values.tolist() == [
+        ["2024-01", 50.0, 2],
+        ["2024-02", 0.0, 5],
+    ]
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        (("search", -1, 3), "line 6, column errors: '-1' is not a whole number ≥ 0"),
+        (("search", 1.5, 3), "line 6, column errors: '1.5' is not a whole number ≥ 0"),
+        (("search", 1, ""), "line 6, column opportunities: an empty cell is not a whole number"),
+        (("search", 4, 3), "line 6, column errors: 4 errors exceed the row's 3 opportunities"),
+        (("search", 1, "1e13"), "line 6, column opportunities: '1e13' is not a count ≤ 1e+12"),
+        (("search", "two", 3), "line 6, column errors: 'two' is not a whole number ≥ 0"),
+    ],
+)
+def test_error_rate_refuses_bad_counts_with_their_line(tmp_path, capsys, row, message):
+    path = _table(tmp_path, "errors.csv", ["task", "errors", "opportunities"], [*ERRORS, row])
+    code, out, err = _run(capsys, "--input", str(path), "--metric", "error-rate")
+    assert code == 2 and out == ""
+    assert f"errors.csv {message}" in err
+
+
+def test_error_rate_needs_its_columns(tmp_path, capsys):
+    path = _table(tmp_path, "errors.csv", ["task", "errors"], [("a", 1)])
+    code, _, err = _run(capsys, "--input", str(path), "--metric", "error-rate")
+    assert code == 2 and "no column 'opportunities'" in err

@@ -132,3 +132,60 @@ def test_business_calendar_reads_a_location_s_opening_hours():
     assert calendar.business_hours(monday, monday + timedelta(hours=10)) == pytest.approx(3.5)
     always = facade.business_calendar("UTC", {})
     assert always.business_hours(monday, monday + timedelta(hours=5)) == pytest.approx(5.0)
+
+
+@pytest.mark.parametrize(
+    "low, high, higher_is_better, satisfied, good, bad",
+    [
+        (1, 7, True, {5, 6, 7}, {5, 6, 7}, {1, 2, 3}),  # CES 2.0
+        (1, 5, False, {1, 2}, {1, 2}, {4, 5}),  # CES 1.0: lower is better
+        (0, 4, True, {3, 4}, {3, 4}, {0, 1}),  # a scale from 0 is read as 1..5
+        (1, 4, True, {4}, {4}, {1, 2}),  # no neutral point: 3 is neither
+    ],
+)
+def test_ces_sides_follow_the_stored_scale_and_direction(
+    low, high, higher_is_better, satisfied, good, bad
+):
+    sides = facade.ces_sides(
+        low=low, high=high, higher_is_better=higher_is_better, satisfied=frozenset(satisfied)
+    )
+    assert sides == (frozenset(good), frozenset(bad))
+
+
+@pytest.mark.parametrize(
+    "low, high, higher_is_better, satisfied, message",
+    [
+        (None, None, True, {4, 5}, "no scale"),
+        (1, 7, False, {6, 7}, "polarity"),  # the stored good side is the wrong end
+        (1, 5, True, {}, "cannot be empty"),
+        (1, 5, True, {6}, "outside"),
+    ],
+)
+def test_ces_sides_refuse_a_scale_that_cannot_give_a_net_index(
+    low, high, higher_is_better, satisfied, message
+):
+    with pytest.raises(facade.MetricRefused, match=message):
+        facade.ces_sides(
+            low=low, high=high, higher_is_better=higher_is_better, satisfied=frozenset(satisfied)
+        )
+
+
+def test_ua_bounce_leaves_out_sessions_without_a_page_view():
+    moment = datetime(2026, 5, 1, tzinfo=UTC)
+
+    def session(location_id, page_views, interactions):
+        return {
+            "location_id": location_id,
+            "first_at": moment,
+            "last_at": moment,
+            "page_views": page_views,
+            "interactions": interactions,
+            "purchases": 0,
+        }
+
+    rows = [session(1, 1, 0), session(1, 1, 2), session(1, 0, 1), session(2, 3, 0)]
+    (total,) = facade.ua_bounce(rows)
+    assert (total.score.n, total.hits, total.score.value) == (3, 1, pytest.approx(100 / 3))
+    by = facade.ua_bounce(rows, by_location=True)
+    assert [(s.location_id, s.score.n, s.hits) for s in by] == [(1, 2, 1), (2, 1, 0)]
+    assert facade.ua_bounce([session(1, 0, 1)], by_location=True) == []

@@ -10,8 +10,8 @@ as UTC), and any grouping columns. Output: the group columns, value, n, ci_low, 
 JSON. A bad value stops the run with the file, line and column named, and exit status 2.
 
 The table-shaped metrics (response times, conversion, bounce, repeat purchase, cohort retention,
-BG/NBD CLV, task success, time on task) live in `cli_tables`; docs/metrics/cli.md lists every
---metric with its input columns.
+churn and CRR, BG/NBD CLV, task success, error rate, time on task) live in `cli_tables`;
+docs/metrics/cli.md lists every --metric with its input columns.
 """
 
 import argparse
@@ -89,8 +89,13 @@ def _table_options(parser: argparse.ArgumentParser) -> None:
     sessions.add_argument(
         "--interaction-column", default="interaction_events", help="bounce-ua; 'none' if absent"
     )
-    orders = parser.add_argument_group("repeat-purchase, cohort-retention, clv-bgnbd")
+    orders = parser.add_argument_group("repeat-purchase, cohort-retention, churn, clv-bgnbd")
     orders.add_argument("--customer-column", default="customer")
+    orders.add_argument("--period-start", help="churn: start of the period (ISO 8601, UTC)")
+    orders.add_argument("--period-end", help="churn: end of the period, excluded (ISO 8601)")
+    orders.add_argument(
+        "--activity-days", type=int, default=365, help="churn: active = ordered this recently"
+    )
     orders.add_argument("--amount-column", default="amount")
     orders.add_argument("--cohort-period", default="month", choices=["month", "week", "day"])
     orders.add_argument("--retention-mode", default="classic", choices=["classic", "unbounded"])
@@ -98,8 +103,10 @@ def _table_options(parser: argparse.ArgumentParser) -> None:
     orders.add_argument("--horizon-months", type=int, default=12)
     orders.add_argument("--discount-rate", type=float, default=0.01, help="monthly, e.g. 0.01")
     orders.add_argument("--summary", action="store_true", help="clv-bgnbd: one summary row")
-    usability = parser.add_argument_group("task-success, time-on-task")
+    usability = parser.add_argument_group("task-success, error-rate, time-on-task")
     usability.add_argument("--success-column", default="success")
+    usability.add_argument("--errors-column", default="errors")
+    usability.add_argument("--opportunities-column", default="opportunities")
     usability.add_argument("--seconds-column", default="seconds")
     usability.add_argument(
         "--interval", default="adjusted_wald", choices=["adjusted_wald", "wilson"]

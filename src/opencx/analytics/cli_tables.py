@@ -1,5 +1,6 @@
 """`opencx metrics` for the table-shaped metrics: response times, conversion and bounce, repeat
-purchase, cohort retention, BG/NBD CLV, task success and time on task.
+purchase, cohort retention, churn and retention (CRR), BG/NBD CLV, task success, error rate and
+time on task.
 
 Every number comes from the library (`opencx.analytics.metrics`); this module only reads and
 checks columns (a bad cell is named by file, line and column), derives month/week/day from a
@@ -33,8 +34,10 @@ TIME_COLUMNS = {
     "bounce-ua": "started_at",
     "repeat-purchase": "placed_at",
     "cohort-retention": "placed_at",
+    "churn": "placed_at",
     "clv-bgnbd": "at",
     "task-success": "created_at",
+    "error-rate": "created_at",
     "time-on-task": "created_at",
 }
 METRICS = tuple(TIME_COLUMNS)
@@ -52,6 +55,7 @@ KIND_ALIASES = {
 }
 FLAGS = {"1": True, "0": False, "true": True, "false": False, "yes": True, "no": False}
 SCORE_COLUMNS = ["value", "n", "ci_low", "ci_high"]
+MAX_COUNT = 10**12  # per cell of a count column: sums stay exact in 64-bit integers
 
 
 class TableError(Exception):
@@ -455,6 +459,95 @@ def cohort_table(table: Table, args: argparse.Namespace, by: list[str]) -> pd.Da
     return per_group(keys, orders, cohorts)
 
 
+def _moment(text: str | None, option: str) -> pd.Timestamp:
+    """An ISO 8601 date or time as naive UTC (a time without an offset counts as UTC)."""
+    if text is None:
+        raise TableError(f"churn needs {option} (an ISO 8601 date or time)")
+    problem = TableError(f"{option}: {text!r} is not an ISO 8601 date or time")
+    try:
+        moment = pd.Timestamp(text.strip())
+    except ValueError:
+        raise problem from None
+    if pd.isna(moment):
+        raise problem
+    if moment.tzinfo is None:
+        return moment
+    return moment.tz_convert("UTC").tz_localize(None)
+
+
+def churn_windows(
+    start: pd.Timestamp, end: pd.Timestamp, period: str | None
+) -> list[tuple[str | None, pd.Timestamp, pd.Timestamp]]:
+    """(label, window start, window end) of [start, end), cut at calendar months, weeks (from
+    Monday) or days when `period` is given; the first and last windows may be partial."""
+    if period is None:
+        return [(None, start, end)]
+    freq = {"month": "M", "week": "W-SUN", "day": "D"}[period]
+    windows: list[tuple[str | None, pd.Timestamp, pd.Timestamp]] = []
+    for current in pd.period_range(start=start, end=end - pd.Timedelta(1, "ns"), freq=freq):
+        low = max(current.start_time, start)
+        high = min((current + 1).start_time, end)
+        windows.append((current.start_time.strftime(LABEL_FORMATS[period]), low, high))
+    return windows
+
+
+def churn_table(table: Table, args: argparse.Namespace, by: list[str]) -> pd.DataFrame:
+    """Churn rate and CRR over [--period-start, --period-end) per group, or per month/week/day
+    of it: a customer is active at a moment if they ordered in the --activity-days before it."""
+    start = _moment(args.period_start, "--period-start")
+    end = _moment(args.period_end, "--period-end")
+    if end <= start:
+        raise TableError("--period-end must be after --period-start")
+    if args.activity_days < 1:
+        raise TableError(f"--activity-days must be at least 1, got {args.activity_days}")
+    periods = [name for name in by if name in PERIODS]
+    if len(periods) > 1:
+        raise TableError("churn: at most one of month, week or day in --by")
+    windows = churn_windows(start, end, periods[0] if periods else None)
+    keys = group_columns(table, [name for name in by if name not in PERIODS], "")
+    orders = _orders(table, args)
+    activity = np.timedelta64(args.activity_days, "D")
+    extra = ["customers_start", "customers_end", "new_customers", "lost"]
+
+    def rates(group: pd.DataFrame) -> pd.DataFrame:
+        customers = group["customer_id"].to_numpy()
+        stamps = group["timestamp"].to_numpy(dtype="datetime64[ns]")
+
+        def active(moment: pd.Timestamp) -> set:
+            at = moment.to_datetime64()
+            return set(customers[(stamps >= at - activity) & (stamps < at)])
+
+        parts = []
+        for label, low, high in windows:
+            at_start, at_end = active(low), active(high)
+            counts = {
+                "customers_start": len(at_start),
+                "customers_end": len(at_end),
+                "new_customers": len(at_end - at_start),
+                "lost": len(at_start - at_end),
+            }
+            lost = churn.churn_rate(
+                customers_start=counts["customers_start"],
+                customers_lost=counts["lost"],
+                confidence=args.confidence,
+            )
+            kept = churn.customer_retention_rate(
+                customers_start=counts["customers_start"],
+                customers_end=counts["customers_end"],
+                new_customers=counts["new_customers"],
+                confidence=args.confidence,
+            )
+            for statistic, score in (("churn", lost), ("retention", kept)):
+                row = score_row(score, statistic=statistic, **counts)
+                if label is not None:
+                    row.insert(0, periods[0], [label])
+                parts.append(row)
+        return pd.concat(parts, ignore_index=True)
+
+    result = per_group(keys, orders, rates)
+    return result[[*by, "statistic", *SCORE_COLUMNS, *extra]]
+
+
 # --------------------------------------------------------------------------- CLV
 
 
@@ -525,6 +618,42 @@ def clv_table(table: Table, args: argparse.Namespace, by: list[str]) -> pd.DataF
 # --------------------------------------------------------------------------- usability
 
 
+def error_rate_table(table: Table, args: argparse.Namespace, by: list[str]) -> pd.DataFrame:
+    """Errors ÷ error opportunities per group (each summed over the group's rows), Wilson."""
+    time_column = args.created_at_column or TIME_COLUMNS[args.metric]
+    keys = group_columns(table, by, time_column)
+    counts = {}
+    for name in (args.errors_column, args.opportunities_column):
+        values = table.numbers(name, whole=True)
+        big = values > MAX_COUNT
+        if big.any():
+            position = int(big.argmax())
+            raise table._bad(
+                position, name, table.frame[name].iloc[position], f"a count ≤ {MAX_COUNT:.0e}"
+            )
+        counts[name] = values.astype("int64")
+    errors, opportunities = counts[args.errors_column], counts[args.opportunities_column]
+    over = errors > opportunities
+    if over.any():
+        position = int(over.argmax())
+        raise TableError(
+            f"{table.where(position, args.errors_column)}: {errors[position]} errors exceed the "
+            f"row's {opportunities[position]} opportunities (at most one error per opportunity)"
+        )
+    rows = pd.DataFrame({"errors": errors, "opportunities": opportunities}, index=keys.index)
+
+    def rate(group: pd.DataFrame) -> pd.DataFrame:
+        return score_row(
+            ux.error_rate(
+                errors=int(group["errors"].sum()),
+                opportunities=int(group["opportunities"].sum()),
+                confidence=args.confidence,
+            )
+        )
+
+    return per_group(keys, rows, rate)
+
+
 def usability_table(table: Table, args: argparse.Namespace, by: list[str]) -> pd.DataFrame:
     """Task success rate (adjusted Wald or Wilson) or geometric-mean time on task per group."""
     time_column = args.created_at_column or TIME_COLUMNS[args.metric]
@@ -562,8 +691,10 @@ BUILDERS: dict[str, Callable[[Table, argparse.Namespace, list[str]], pd.DataFram
     "bounce-ua": bounce_table,
     "repeat-purchase": repeat_purchase_table,
     "cohort-retention": cohort_table,
+    "churn": churn_table,
     "clv-bgnbd": clv_table,
     "task-success": usability_table,
+    "error-rate": error_rate_table,
     "time-on-task": usability_table,
 }
 

@@ -1,10 +1,13 @@
-"""API routes for the metrics: NPS, CSAT and CES from the rollups; first-response times.
+"""API routes for every metric: NPS, CSAT and CES from the rollups; response and resolution
+times, orders, web sessions from the app's rows; usability figures from the caller's counts.
 
 Scores are computed from summed rollup counts (exact, see insights.models), so any grouping
-costs the same whatever the number of responses. Every row carries its n and 95% interval.
+costs the same whatever the number of responses; only the CES net index counts answers (the
+rollups keep no bad-side count). Every row carries its n and 95% interval.
 """
 
 from datetime import date, timedelta
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from django.utils import timezone
@@ -21,10 +24,14 @@ from .schemas import (
     ChurnOut,
     ClvOut,
     CohortRetentionOut,
+    ErrorRateIn,
     MetricOut,
     ResolutionTimesOut,
     ResponseTimesOut,
     ShareOut,
+    TaskSuccessIn,
+    TimeOnTaskIn,
+    UxMetricOut,
 )
 
 router = Router(tags=["metrics"])
@@ -46,8 +53,9 @@ class MetricParams(Schema):
     question: int | None = QueryField(None, description="Only this question")
 
 
-def _metric(request, slug: str, kind: str, params: MetricParams) -> dict:
+def _metric(request, slug: str, kind: str, params: MetricParams, variant: str = "") -> dict:
     actor = actor_of(request, slug)
+    variant = variant or {"nps": "nps", "csat": "share", "ces": "percent_agree"}[kind]
     by = tuple(part.strip() for part in params.by.split(",") if part.strip())
     if len(set(by)) != len(by):
         raise AppError("Each group key may be given once.", field="by")
@@ -57,44 +65,95 @@ def _metric(request, slug: str, kind: str, params: MetricParams) -> dict:
     questions = selectors.metric_questions(
         actor, kind=kind, survey_id=params.survey, question_id=params.question
     )
-    groups = selectors.metric_groups(
-        actor, questions=questions, by=by, location=place, since=params.since, until=params.until
-    )
-    rows = []
-    for group in groups:
-        if kind == "nps":
-            score = facade.nps_score(
-                selectors.NpsCounts(group.n, group.promoters, group.detractors)
-            )
-            counts = {
-                "promoters": group.promoters,
-                "passives": group.passives,
-                "detractors": group.detractors,
-            }
-        else:
-            score = facade.share_score(n=group.n, satisfied=group.satisfied)
-            counts = {"satisfied": group.satisfied}
-        rows.append(
-            {
-                "period": group.period,
-                "location_id": group.location_id,
-                "touchpoint_id": group.touchpoint_id,
-                "channel_id": group.channel_id,
-                "value": score.value,
-                "n": score.n,
-                "ci_low": score.ci_low,
-                "ci_high": score.ci_high,
-                **counts,
-            }
-        )
+    where = {"by": by, "location": place, "since": params.since, "until": params.until}
+    if variant == "net":
+        rows = _net_rows(actor, questions, where)
+    else:
+        if variant == "mean":
+            _one_scale(actor, questions)
+        groups = selectors.metric_groups(actor, questions=questions, **where)
+        rows = [_group_row(kind, variant, group) for group in groups]
     return {
         "metric": kind,
+        "variant": variant,
         "by": list(by),
         "since": params.since,
         "until": params.until,
         "questions": questions,
         "rows": rows,
     }
+
+
+def _keys(group) -> dict:
+    return {
+        "period": group.period,
+        "location_id": group.location_id,
+        "touchpoint_id": group.touchpoint_id,
+        "channel_id": group.channel_id,
+    }
+
+
+def _scored(score) -> dict:
+    return {"value": score.value, "n": score.n, "ci_low": score.ci_low, "ci_high": score.ci_high}
+
+
+def _group_row(kind: str, variant: str, group: selectors.MetricGroup) -> dict:
+    if kind == "nps":
+        score = facade.nps_score(selectors.NpsCounts(group.n, group.promoters, group.detractors))
+        counts = {
+            "promoters": group.promoters,
+            "passives": group.passives,
+            "detractors": group.detractors,
+        }
+    elif variant == "mean":
+        score = facade.mean_score(
+            n=group.n, score_sum=group.score_sum, score_sq_sum=group.score_sq_sum
+        )
+        counts = {"satisfied": group.satisfied}
+    else:
+        score = facade.share_score(n=group.n, satisfied=group.satisfied)
+        counts = {"satisfied": group.satisfied}
+    return {**_keys(group), **_scored(score), **counts}
+
+
+def _one_scale(actor, questions: list[int]) -> None:
+    """A mean over several questions needs them on one scale with one direction."""
+    scales = {
+        (scale.low, scale.high, scale.higher_is_better)
+        for scale in selectors.question_scales(actor, questions=questions)
+    }
+    if len(scales) > 1:
+        raise AppError(
+            "The mean would mix questions on different scales or directions; choose one "
+            "`survey` or `question`.",
+            field="variant",
+        )
+
+
+def _net_rows(actor, questions: list[int], where: dict) -> list[dict]:
+    """CES net index per group, counted from the answers (the rollups hold no bad-side count)."""
+    sides = {}
+    for scale in selectors.question_scales(actor, questions=questions):
+        try:
+            sides[scale.question_id] = facade.ces_sides(
+                low=scale.low,
+                high=scale.high,
+                higher_is_better=scale.higher_is_better,
+                satisfied=scale.satisfied,
+            )
+        except facade.MetricRefused as error:
+            raise Unprocessable(
+                f"Question {scale.question_id}: {error}", field="question"
+            ) from error
+    return [
+        {
+            **_keys(group),
+            **_scored(facade.net_score(n=group.n, good=group.good, bad=group.bad)),
+            "satisfied": group.good,
+            "dissatisfied": group.bad,
+        }
+        for group in selectors.answer_side_groups(actor, sides=sides, **where)
+    ]
 
 
 @router.get("/brands/{slug}/metrics/nps", response={200: MetricOut, **READ_ERRORS})
@@ -108,15 +167,45 @@ def metric_nps(request, slug: str, params: Query[MetricParams]):
 
 
 @router.get("/brands/{slug}/metrics/csat", response={200: MetricOut, **READ_ERRORS})
-def metric_csat(request, slug: str, params: Query[MetricParams]):
-    """CSAT: % of answers in each question's stored satisfied set, with a Wilson 95% interval."""
-    return _metric(request, slug, "csat", params)
+def metric_csat(
+    request,
+    slug: str,
+    params: Query[MetricParams],
+    variant: Literal["share", "mean"] = Query(
+        "share",
+        description="share: % of answers in each question's stored satisfied set (Wilson 95% "
+        "interval); mean: the mean rating on the scale as given (Student-t 95% interval)",
+    ),
+):
+    """CSAT: % satisfied (default) or the mean rating, from the rollups (exact).
+
+    The mean needs the questions on one scale: with surveys on different scales, choose one
+    `survey` or `question` (otherwise 400, field `variant`).
+    """
+    return _metric(request, slug, "csat", params, variant)
 
 
 @router.get("/brands/{slug}/metrics/ces", response={200: MetricOut, **READ_ERRORS})
-def metric_ces(request, slug: str, params: Query[MetricParams]):
-    """CES: % of answers in each question's stored "easy" set, with a Wilson 95% interval."""
-    return _metric(request, slug, "ces", params)
+def metric_ces(
+    request,
+    slug: str,
+    params: Query[MetricParams],
+    variant: Literal["percent_agree", "mean", "net"] = Query(
+        "percent_agree",
+        description="percent_agree: % on the good side (each question's stored set, Wilson); "
+        "mean: mean rating on the scale as given, never flipped (Student-t); net: % good side − "
+        "% bad side, −100..100 (adjusted-Wald, as NPS)",
+    ),
+):
+    """CES in the library's three variants, by each question's stored scale and direction.
+
+    The good side is the question's stored satisfied set; for `net` the bad side is every
+    point strictly worse than the scale's midpoint in its stored direction. `percent_agree` and
+    `mean` come from the rollups; `net` counts the answers themselves, because the rollups keep
+    no count of the bad side (it is fixed by n, the good count and the sums only on a scale
+    without neutral points). A question whose stored scale cannot give a net index is 422.
+    """
+    return _metric(request, slug, "ces", params, variant)
 
 
 @router.get(
@@ -353,25 +442,56 @@ def metric_conversion(request, slug: str, params: Query[SessionParams]):
     }
 
 
-@router.get("/brands/{slug}/metrics/bounce", response={200: ShareOut, **READ_ERRORS})
-def metric_bounce(request, slug: str, params: Query[SessionParams]):
-    """GA4 bounce rate: sessions that were not engaged ÷ sessions, × 100 (Wilson 95% interval).
+_GA4 = (
+    "GA4: sessions not engaged (≤ 10 s from first to last event, < 2 page views, no purchase) "
+    "÷ sessions. "
+)
+_SINGLE_PAGE = (
+    "Universal Analytics (single-page): sessions with exactly one page view and no other event "
+    "(search, cart, checkout or purchase) ÷ sessions with a page view; a session without a page "
+    "view in the period is left out. "
+)
 
-    Engaged (GA4): lasted longer than 10 s, or had at least 2 page views, or a purchase. A
-    session's duration is the time from its first to its last event timestamp (a session of
-    one event lasts 0 s; time spent after the last event is not seen). A session is the web
-    events of the online shop sharing a session_id (events in the period).
+
+@router.get("/brands/{slug}/metrics/bounce", response={200: ShareOut, **READ_ERRORS})
+def metric_bounce(
+    request,
+    slug: str,
+    params: Query[SessionParams],
+    definition: Literal["ga4", "single_page"] = Query(
+        "ga4",
+        description="ga4: not-engaged sessions (GA4); single_page: single-page sessions with no "
+        "interaction (Universal Analytics). Two different metrics: do not compare them.",
+    ),
+):
+    """Bounce rate, × 100 with a Wilson 95% interval, in one of two definitions named apart.
+
+    `ga4` (default, metric `bounce`): sessions that were not engaged ÷ sessions. Engaged (GA4):
+    lasted longer than 10 s, or had at least 2 page views, or a purchase. A session's duration is
+    the time from its first to its last event timestamp (a session of one event lasts 0 s; time
+    spent after the last event is not seen).
+
+    `single_page` (metric `bounce-single-page`): the older Universal Analytics bounce, sessions
+    with exactly one page view and no interaction event (any event other than a page view) ÷
+    sessions with a page view. A long read of one page bounces here but not in GA4.
+
+    A session is the web events of the online shop sharing a session_id (events in the period).
     """
     by_location = _by_location(params.by)
     actor, place, start, end = _scope(request, slug, params)
     rows = selectors.web_session_rows(actor, location=place, since=start, until=end)
+    if definition == "single_page":
+        metric, text = "bounce-single-page", _SINGLE_PAGE
+        shares = facade.ua_bounce(rows, by_location=by_location)
+    else:
+        metric, text = "bounce", _GA4
+        shares = facade.bounce(rows, by_location=by_location)
     return {
-        "metric": "bounce",
+        "metric": metric,
         "since": params.since,
         "until": params.until,
-        "definition": "sessions not engaged (≤ 10 s from first to last event, < 2 page views, "
-        "no purchase) ÷ sessions. " + _SESSIONS,
-        "rows": _share_rows(facade.bounce(rows, by_location=by_location)),
+        "definition": text + _SESSIONS,
+        "rows": _share_rows(shares),
     }
 
 
@@ -473,3 +593,78 @@ def metric_churn(
         "churn": _share_rows([facade.SessionShare(None, result.churn, result.lost)])[0],
         "retention": _share_rows([facade.SessionShare(None, result.retention, retained)])[0],
     }
+
+
+# --- UX benchmarking: computed from the counts or times in the body; nothing is stored -------
+# POST because a list of times does not fit a query string; reading, not writing: any member
+# of the brand may call them (a non-member gets 404 before the body is read).
+
+
+def _ux(request, slug: str, metric: str, method: str, payload, field: str, compute) -> dict:
+    """Run `compute` for a member of the brand; a refusal (counts that contradict each other)
+    is a 422 naming `field`."""
+    actor_of(request, slug)
+    try:
+        score = compute()
+    except facade.MetricRefused as error:
+        raise Unprocessable(str(error), field=field) from error
+    return {"metric": metric, **_scored(score), "confidence": payload.confidence, "method": method}
+
+
+@router.post("/brands/{slug}/metrics/task-success", response={200: UxMetricOut, **READ_ERRORS})
+def metric_task_success(request, slug: str, payload: TaskSuccessIn):
+    """Task success (completion) rate of a usability test: successes ÷ attempts × 100.
+
+    The interval is the adjusted-Wald (Agresti–Coull) one Sauro & Lewis recommend for small
+    samples, or `wilson`. Computed from the body; nothing is stored.
+    """
+    method = {"adjusted_wald": "adjusted Wald (Agresti–Coull)", "wilson": "Wilson score"}
+    return _ux(
+        request,
+        slug,
+        "task-success",
+        method[payload.interval],
+        payload,
+        "successes",
+        lambda: facade.task_success(
+            successes=payload.successes,
+            attempts=payload.attempts,
+            interval=payload.interval,
+            confidence=payload.confidence,
+        ),
+    )
+
+
+@router.post("/brands/{slug}/metrics/error-rate", response={200: UxMetricOut, **READ_ERRORS})
+def metric_error_rate(request, slug: str, payload: ErrorRateIn):
+    """Error rate: errors ÷ error opportunities × 100 (at most one error per opportunity), with
+    a Wilson interval. Computed from the body; nothing is stored."""
+    return _ux(
+        request,
+        slug,
+        "error-rate",
+        "Wilson score",
+        payload,
+        "errors",
+        lambda: facade.error_rate(
+            errors=payload.errors,
+            opportunities=payload.opportunities,
+            confidence=payload.confidence,
+        ),
+    )
+
+
+@router.post("/brands/{slug}/metrics/time-on-task", response={200: UxMetricOut, **READ_ERRORS})
+def metric_time_on_task(request, slug: str, payload: TimeOnTaskIn):
+    """Time on task: the geometric mean of the times (seconds), with a Student-t interval on
+    the log times, back-transformed (asymmetric). One time: no interval; none: n = 0 and null.
+    Decide beforehand whether failed attempts belong in the list. Nothing is stored."""
+    return _ux(
+        request,
+        slug,
+        "time-on-task",
+        "geometric mean; Student-t interval on log times",
+        payload,
+        "seconds",
+        lambda: facade.time_on_task(payload.seconds, confidence=payload.confidence),
+    )

@@ -35,6 +35,52 @@ def share_score(*, n: int, satisfied: int) -> Score:
     return share_from_counts(n=n, satisfied=satisfied)
 
 
+CSAT_VARIANTS = ("share", "mean")
+CES_VARIANTS = ("percent_agree", "mean", "net")
+
+
+def mean_score(*, n: int, score_sum: int, score_sq_sum: int) -> Score:
+    """Mean rating with its Student-t interval, from the additive sums (n, Σx, Σx²)."""
+    from opencx.analytics.metrics.csat import mean_from_sums
+
+    return mean_from_sums(n=n, total=score_sum, total_sq=score_sq_sum, confidence=CONFIDENCE)
+
+
+def net_score(*, n: int, good: int, bad: int) -> Score:
+    """CES net index: % good side − % bad side, with the adjusted-Wald interval."""
+    from opencx.analytics.metrics.ces import net_from_counts
+
+    return net_from_counts(n=n, good=good, bad=bad, confidence=CONFIDENCE)
+
+
+def ces_sides(
+    *, low: int | None, high: int | None, higher_is_better: bool, satisfied: frozenset[int]
+) -> tuple[frozenset[int], frozenset[int]]:
+    """(good, bad) points of a stored CES scale: good is the stored satisfied set, bad every
+    point strictly worse than the midpoint (`CesScale`). A scale low..high is read as 1..k.
+    Raises MetricRefused when the question stores no scale or its sides contradict its
+    direction."""
+    from opencx.analytics.metrics.ces import CesScale
+
+    if low is None or high is None:
+        raise MetricRefused("The question stores no scale, so its bad side is unknown.")
+    shift = low - 1
+    try:
+        scale = CesScale(
+            points=high - low + 1,
+            higher_is_better=higher_is_better,
+            good=frozenset(point - shift for point in satisfied),
+        )
+    except ValueError as error:
+        raise MetricRefused(
+            f"The question's stored scale cannot give a net index: {error}"
+        ) from error
+    return (
+        frozenset(point + shift for point in scale.good_side),
+        frozenset(point + shift for point in scale.bad_side),
+    )
+
+
 def headline_score(kind: str, tally: HeadlineTally) -> Score:
     """NPS for "nps", % satisfied for "csat" and "ces" (each question's stored satisfied set)."""
     if kind == "nps":
@@ -662,14 +708,29 @@ def bounce(rows: Sequence[Mapping], *, by_location: bool = False) -> list[Sessio
     """GA4 bounce rate: sessions that were not engaged ÷ sessions × 100 (Wilson)."""
     from opencx.analytics.metrics.conversion import ga4_bounce_rate_from_sessions
 
-    frame = _sessions_frame(rows)
+    return _session_shares(ga4_bounce_rate_from_sessions, _sessions_frame(rows), by_location)
+
+
+def ua_bounce(rows: Sequence[Mapping], *, by_location: bool = False) -> list[SessionShare]:
+    """Universal Analytics bounce rate: sessions with exactly one page view and no other event
+    ÷ sessions × 100 (Wilson). A session without a page view in the period has no landing page
+    to bounce from and is left out of both counts."""
+    from opencx.analytics.metrics.conversion import ua_bounce_rate_from_sessions
+
+    viewed = [row for row in rows if row["page_views"] >= 1]
+    frame = _sessions_frame(viewed)
+    frame["interaction_events"] = [int(row["interactions"]) for row in viewed]
+    return _session_shares(ua_bounce_rate_from_sessions, frame, by_location)
+
+
+def _session_shares(rate, frame, by_location: bool) -> list[SessionShare]:
     if not by_location:
-        score = ga4_bounce_rate_from_sessions(frame)
+        score = rate(frame)
         hits = round((score.value or 0) * score.n / 100)
         return [SessionShare(location_id=None, score=score, hits=hits)]
     if frame.empty:
         return []
-    table = ga4_bounce_rate_from_sessions(frame, by=["location_id"])
+    table = rate(frame, by=["location_id"])
     return [
         SessionShare(
             location_id=int(record["location_id"]),
@@ -838,3 +899,39 @@ def default_satisfied(kind: str, low: int, high: int, *, higher_is_better: bool)
 
 
 # --- UX benchmarking: counts and times handed in by the caller --------------------------------
+
+
+def task_success(*, successes: int, attempts: int, interval: str, confidence: float) -> Score:
+    """Successes ÷ attempts × 100, adjusted-Wald (default) or Wilson interval; MetricRefused when
+    the counts contradict each other."""
+    from opencx.analytics.metrics.ux import task_success_rate
+
+    try:
+        return task_success_rate(
+            successes=successes,
+            attempts=attempts,
+            interval=interval,  # type: ignore[arg-type]  # checked by the API schema
+            confidence=confidence,
+        )
+    except ValueError as error:
+        raise MetricRefused(str(error)) from error
+
+
+def error_rate(*, errors: int, opportunities: int, confidence: float) -> Score:
+    """Errors ÷ error opportunities × 100 with a Wilson interval."""
+    from opencx.analytics.metrics.ux import error_rate as rate
+
+    try:
+        return rate(errors=errors, opportunities=opportunities, confidence=confidence)
+    except ValueError as error:
+        raise MetricRefused(str(error)) from error
+
+
+def time_on_task(seconds: Sequence[float], *, confidence: float) -> Score:
+    """Geometric mean time with a Student-t interval on the log times, back-transformed."""
+    from opencx.analytics.metrics.ux import time_on_task as geometric
+
+    try:
+        return geometric(seconds, confidence)
+    except ValueError as error:
+        raise MetricRefused(str(error)) from error

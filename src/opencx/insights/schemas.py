@@ -1,6 +1,7 @@
 """API shapes for the metrics: rows of group keys with a score, its n and its interval."""
 
 from datetime import date
+from typing import Annotated, Literal
 
 from ninja import Field, Schema
 
@@ -16,7 +17,10 @@ class MetricRowOut(Schema):
     channel_id: int | None = Field(
         description="Null unless grouped by channel, or for answers without one"
     )
-    value: float | None = Field(description="NPS (−100..100) or % satisfied; null when n = 0")
+    value: float | None = Field(
+        description="NPS or CES net index (−100..100), % satisfied / agreeing (0..100), or the "
+        "mean rating (variant `mean`, on the questions' scale); null when n = 0"
+    )
     n: int = Field(description="Scored answers")
     ci_low: float | None = Field(description="Lower bound of the 95% interval")
     ci_high: float | None = Field(description="Upper bound of the 95% interval")
@@ -26,10 +30,18 @@ class MetricRowOut(Schema):
     satisfied: int | None = Field(
         None, description="CSAT/CES only: answers in the question's stored satisfied set"
     )
+    dissatisfied: int | None = Field(
+        None,
+        description="CES net index only: answers on the bad side (points strictly worse than "
+        "the scale's midpoint, by its stored direction)",
+    )
 
 
 class MetricOut(Schema):
     metric: str = Field(description="nps, csat or ces")
+    variant: str = Field(
+        description="nps; csat: share or mean; ces: percent_agree, mean or net (as the library)"
+    )
     by: list[str] = Field(description="The group keys of the rows, in the order asked")
     since: date | None = Field(description="First day counted (inclusive)")
     until: date | None = Field(description="Day the period ends before (exclusive)")
@@ -89,7 +101,10 @@ class ShareRowOut(Schema):
 
 
 class ShareOut(Schema):
-    metric: str = Field(description="repeat-purchase, conversion or bounce")
+    metric: str = Field(
+        description="repeat-purchase, conversion, bounce (GA4) or bounce-single-page (Universal "
+        "Analytics)"
+    )
     since: date | None
     until: date | None
     definition: str = Field(description="Numerator over denominator, in words")
@@ -150,3 +165,50 @@ class ChurnOut(Schema):
     lost: int = Field(description="Active at `since`, not at `until`")
     churn: ShareRowOut = Field(description="lost ÷ S × 100, Wilson 95% interval")
     retention: ShareRowOut = Field(description="CRR = (E − N) ÷ S × 100, Wilson 95% interval")
+
+
+# --- UX benchmarking: the caller sends counts or times; nothing is stored ---------------------
+
+MAX_COUNT = 10**15  # beyond this a count is not a usability test (and floats lose whole numbers)
+MAX_TIMES = 100_000
+WholeCount = Annotated[int, Field(ge=0, le=MAX_COUNT)]
+Confidence = Annotated[
+    float, Field(gt=0, lt=1, allow_inf_nan=False, description="Interval level, e.g. 0.95")
+]
+Seconds = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+
+
+class TaskSuccessIn(Schema):
+    successes: WholeCount = Field(description="Successful attempts")
+    attempts: WholeCount = Field(description="Attempts (successes ≤ attempts)")
+    interval: Literal["adjusted_wald", "wilson"] = Field(
+        "adjusted_wald", description="adjusted_wald (Agresti–Coull, Sauro & Lewis) or wilson"
+    )
+    confidence: Confidence = 0.95
+
+
+class ErrorRateIn(Schema):
+    errors: WholeCount = Field(description="Errors made (at most one per opportunity)")
+    opportunities: WholeCount = Field(description="Error opportunities (errors ≤ opportunities)")
+    confidence: Confidence = 0.95
+
+
+class TimeOnTaskIn(Schema):
+    seconds: list[Seconds] = Field(
+        max_length=MAX_TIMES,
+        description=f"Task times in seconds, each > 0; at most {MAX_TIMES} of them",
+    )
+    confidence: Confidence = 0.95
+
+
+class UxMetricOut(Schema):
+    metric: str = Field(description="task-success, error-rate or time-on-task")
+    value: float | None = Field(
+        description="% successful / % errors (0..100), or the geometric mean time in seconds; "
+        "null when n = 0"
+    )
+    n: int = Field(description="Attempts, opportunities or times")
+    ci_low: float | None = Field(description="Lower bound of the interval; null when undefined")
+    ci_high: float | None = Field(description="Upper bound of the interval; null when undefined")
+    confidence: float
+    method: str = Field(description="How the interval is computed")

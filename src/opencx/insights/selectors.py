@@ -268,6 +268,133 @@ def metric_groups(
     return [MetricGroup(*key, *totals[key]) for key in sorted(totals, key=order)]
 
 
+@dataclass(frozen=True)
+class QuestionScale:
+    """What a metric needs to know about a question: its stored scale, direction and satisfied
+    (good) set. low/high are None when the question stores no scale."""
+
+    question_id: int
+    low: int | None
+    high: int | None
+    higher_is_better: bool
+    satisfied: frozenset[int]
+
+
+def question_scales(actor: Actor, *, questions: list[int]) -> list[QuestionScale]:
+    """The stored scale of each of `questions` (of the actor's brand), in id order."""
+    return [
+        QuestionScale(
+            question_id=row["pk"],
+            low=row["scale_min"],
+            high=row["scale_max"],
+            higher_is_better=row["polarity"] != Question.Polarity.LOWER_IS_BETTER,
+            satisfied=frozenset(int(value) for value in row["satisfied_values"] or ()),
+        )
+        for row in Question.objects.filter(survey__brand=actor.brand, pk__in=questions)
+        .order_by("pk")
+        .values("pk", "scale_min", "scale_max", "polarity", "satisfied_values")
+    ]
+
+
+@dataclass(frozen=True)
+class SideGroup:
+    """Answers of one group counted on each question's good and bad side (a CES net index)."""
+
+    period: date | None
+    location_id: int | None
+    touchpoint_id: int | None
+    channel_id: int | None
+    n: int
+    good: int
+    bad: int
+
+
+def answer_side_groups(
+    actor: Actor,
+    *,
+    sides: dict[int, tuple[frozenset[int], frozenset[int]]],
+    by: tuple[str, ...] = (),
+    location: Location | None = None,
+    since: date | datetime | None = None,
+    until: date | datetime | None = None,
+) -> list[SideGroup]:
+    """Scored answers of the questions in `sides` ({question id: (good points, bad points)})
+    counted per group of `by`, like `metric_groups` (days local to each location).
+
+    The rollups cannot give the bad side: they keep n, the satisfied (good) count and the sums
+    of scores and squares per question, and those fix the count of a third set of points only
+    when the scale has no neutral points. So this counts the answers themselves, in one GROUP BY
+    per time zone in use (each location's day, as in the rollups), never loading the rows."""
+    from django.db.models.functions import TruncDate
+
+    from opencx.surveys.models import Answer
+
+    unknown = [name for name in by if name not in GROUPS]
+    if unknown:
+        raise AppError(f"Cannot group by {unknown[0]!r}; use {', '.join(GROUPS)}.", field="by")
+    grains = [name for name in by if name in GRAINS]
+    if len(grains) > 1:
+        raise AppError("Group by one of month, week or day at most.", field="by")
+    if not sides:
+        return []
+    good = bad = Q(pk__isnull=True)  # false for every row: the neutral element of |
+    for question_id, (good_points, bad_points) in sides.items():
+        good |= Q(question_id=question_id, score__in=sorted(good_points))
+        bad |= Q(question_id=question_id, score__in=sorted(bad_points))
+    responses = Response.objects.filter(scope_filter(actor))
+    if location is not None:
+        responses = responses.filter(location__path__startswith=location.path)
+    base = Answer.objects.filter(
+        question_id__in=list(sides), score__isnull=False, response__in=responses
+    )
+    fields = {"location": "response__location_id", "touchpoint": "response__touchpoint_id"}
+    fields["channel"] = "response__channel_id"
+    keys = [fields[name] for name in by if name in fields]
+    zones = (
+        Location.objects.filter(brand=actor.brand)
+        .order_by()
+        .values_list("timezone", flat=True)
+        .distinct()
+    )
+    fold = {"month": month_of, "week": week_of, "day": lambda day: day}
+    totals: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for zone in sorted(zones):
+        qs = base.filter(response__location__timezone=zone)
+        if since is not None or until is not None or grains:
+            qs = qs.annotate(day=TruncDate("response__created_at", tzinfo=ZoneInfo(zone)))
+        if since is not None:
+            qs = qs.filter(day__gte=period_day(actor, since))
+        if until is not None:
+            qs = qs.filter(day__lt=period_day(actor, until))
+        values = [*keys, "day"] if grains else keys
+        counts = {
+            "n": Count("id"),
+            "good": Count("id", filter=good),
+            "bad": Count("id", filter=bad),
+        }
+        rows = (
+            qs.order_by().values(*values).annotate(**counts) if values else [qs.aggregate(**counts)]
+        )
+        for row in rows:
+            if not row["n"]:
+                continue
+            key = (
+                fold[grains[0]](row["day"]) if grains else None,
+                row.get("response__location_id"),
+                row.get("response__touchpoint_id"),
+                row.get("response__channel_id"),
+            )
+            total = totals[key]
+            total[0] += row["n"]
+            total[1] += row["good"]
+            total[2] += row["bad"]
+
+    def order(key: tuple) -> tuple:
+        return tuple((value is not None, value or 0) for value in key)
+
+    return [SideGroup(*key, *totals[key]) for key in sorted(totals, key=order)]
+
+
 # --- report selectors ---
 # Reads behind the Insights pages, the drill-down and the exports. Scores come from grouped
 # additive counts; only the key-driver and response-time analyses fetch the rows they need.
@@ -581,7 +708,8 @@ def web_session_rows(
     until: datetime | None = None,
 ) -> list[dict]:
     """One row per web session with an event in the period: session_id, location_id, first and
-    last event time, page_views and purchases (events of those kinds in the period)."""
+    last event time, page_views, interactions (events other than page views: searches, cart and
+    checkout steps, purchases) and purchases, counting events in the period."""
     from django.db.models import Max, Min
 
     from opencx.contacts.models import WebEvent
@@ -597,6 +725,7 @@ def web_session_rows(
             first_at=Min("occurred_at"),
             last_at=Max("occurred_at"),
             page_views=Count("id", filter=Q(kind=WebEvent.Kind.PAGE_VIEW)),
+            interactions=Count("id", filter=~Q(kind=WebEvent.Kind.PAGE_VIEW)),
             purchases=Count("id", filter=Q(kind=WebEvent.Kind.PURCHASE)),
         )
         .order_by("session_id", "location_id")
