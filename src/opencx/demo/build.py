@@ -5,6 +5,7 @@ create them; the facts (contacts, orders, responses, reviews, conversations, web
 bulk-inserted in batches, which is what an import does.
 """
 
+import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,7 +24,7 @@ from opencx.insights.services import rollups_rebuild
 from opencx.platform import services as platform
 from opencx.platform.models import Brand, Channel, Location, Touchpoint, User
 from opencx.platform.selectors import actor_for
-from opencx.surveys.models import Answer, Question, Response, Survey
+from opencx.surveys.models import Answer, Question, Response, Survey, SurveyLink
 
 from . import catalogue, people, support, voices, web
 from .clock import Calendar, Hours
@@ -74,6 +75,7 @@ def build_demo(
         step("orders", people.orders)
         step("responses", voices.responses, response_bar)
         step("rollups", _rollups)
+        step("survey_links", _survey_links)
         step("reviews", voices.reviews)
         step("mentions", voices.mentions)
         step("conversations", support.conversations)
@@ -263,6 +265,7 @@ def _surveys(world: World) -> int:
             touchpoint=world.touchpoints[spec["touchpoint"]],
             default_language=catalogue.BRAND["default_language"],
             languages=sorted(spec["question"]),
+            review_invite_min=9 if kind == "nps" else None,
             created_at=created_at,
         )
         headline = Question.objects.create(
@@ -278,11 +281,33 @@ def _surveys(world: World) -> int:
             required=True,
         )
         follow_up = Question.objects.create(
-            survey=survey, key="comment", position=1, kind=Question.Kind.TEXT, text=spec["follow_up"]
+            survey=survey,
+            key="comment",
+            position=1,
+            kind=Question.Kind.TEXT,
+            text=spec["follow_up"],
         )
         world.surveys[kind] = survey
         world.questions[kind] = (headline, follow_up)
     return len(world.surveys)
+
+
+def _survey_links(world: World) -> int:
+    """A QR-code link per store for the store-visit NPS, as a shop would print for its counter."""
+    survey = world.surveys["nps"]
+    links = [
+        SurveyLink(
+            brand=world.brand,
+            survey=survey,
+            location=place.location,
+            touchpoint=survey.touchpoint,
+            channel=place.channels.get(Channel.Kind.IN_STORE),
+            token=secrets.token_urlsafe(16),
+        )
+        for place in world.stores
+    ]
+    SurveyLink.objects.bulk_create(links)
+    return len(links)
 
 
 def _rollups(world: World) -> int:
