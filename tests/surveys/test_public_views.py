@@ -233,3 +233,14 @@ def test_members_see_links_with_qr_codes_and_managers_make_them(
     client.force_login(viewer.user)
     assert client.post(url, {"location": store.pk}).status_code == 403
     assert client.get(url).status_code == 200
+
+
+def test_the_database_refuses_a_second_link_for_the_same_placement(link):
+    from django.db import IntegrityError, transaction
+
+    from opencx.surveys.models import SurveyLink
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        SurveyLink.objects.create(
+            brand=link.brand, survey=link.survey, location=link.location, token="another-token"
+        )

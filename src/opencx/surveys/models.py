@@ -1,6 +1,8 @@
 """Survey definitions, their distribution (links, invitations) and the responses to them."""
 
 from django.db import models
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from opencx.contacts.models import Contact
@@ -127,10 +129,14 @@ class SurveyLink(models.Model):
 
     class Meta:
         constraints = [
+            # "No touchpoint" must collide with "no touchpoint": NULLs are made 0 for the index
+            # (nulls_distinct=False is not available on SQLite).
             models.UniqueConstraint(
-                fields=["survey", "location", "touchpoint", "channel"],
+                F("survey"),
+                F("location"),
+                Coalesce(F("touchpoint"), Value(0)),
+                Coalesce(F("channel"), Value(0)),
                 name="one_link_per_placement",
-                nulls_distinct=False,
             )
         ]
 
