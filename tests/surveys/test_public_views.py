@@ -244,3 +244,18 @@ def test_the_database_refuses_a_second_link_for_the_same_placement(link):
         SurveyLink.objects.create(
             brand=link.brand, survey=link.survey, location=link.location, token="another-token"
         )
+
+
+def test_without_branching_the_score_is_still_saved_before_the_comment(
+    client, make_survey, store, owner_actor
+):
+    survey, headline, follow_up = make_survey("csat")
+    survey.languages = ["en"]
+    survey.save()
+    link = link_ensure(actor=owner_actor, survey=survey, location=store)
+    first = client.get(_url(link))
+    assert f'name="q-{headline.pk}"' in first.content.decode()
+    assert f'name="q-{follow_up.pk}"' not in first.content.decode()
+    saved = client.post(_url(link), {f"q-{headline.pk}": "2"})
+    assert saved.status_code == 303
+    assert Response.objects.get().is_partial  # the comment page may be abandoned

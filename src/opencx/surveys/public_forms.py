@@ -33,9 +33,13 @@ def field_name(question: Question) -> str:
 
 
 def pages_of(questions: list[Question]) -> list[list[Question]]:
-    """Questions split into pages: a page ends after each question that others branch on, so
-    the score is saved (and the follow-ups chosen) before the follow-ups are shown."""
+    """Questions split into pages: a page ends after the first score and after each question
+    that others branch on, so the score is saved (and the follow-ups chosen) before the
+    follow-ups are shown — a score given and a comment abandoned is still a response."""
     targets = {question.show_if.get("question") for question in questions if question.show_if}
+    first_scored = next((question for question in questions if question.is_scaled), None)
+    if first_scored is not None:
+        targets.add(first_scored.key)
     pages: list[list[Question]] = [[]]
     for question in questions:
         pages[-1].append(question)
