@@ -52,6 +52,7 @@ def _objects(brand, store):
         "feedback/": factories.FeedbackItemFactory(brand=brand, location=store),
         "inbox/": factories.ConversationFactory(brand=brand, location=store),
         "surveys/": survey,
+        "surveys/responses/": factories.ResponseFactory(survey=survey, location=store),
         "settings/members/": factories.MembershipFactory(
             brand=brand, location=store, role=Role.AGENT
         ),
@@ -154,7 +155,7 @@ def test_member_of_another_brand_gets_404_on_every_api_route(client, world, bran
     tail = route.removeprefix("api/v1/brands/<slug>/").removeprefix("api/v1/brands/<slug:slug>/")
     obj = _object_for(tail, world["objects"])[1] if len(params) > 1 else None
     url = _fill(route, brand.slug, obj)
-    for method in ("get", "post", "patch", "delete"):
+    for method in ("get", "post", "put", "patch", "delete"):
         response = getattr(client, method)(
             url, data={}, content_type="application/json", headers=headers
         )
@@ -200,7 +201,7 @@ def test_lower_roles_get_403_on_every_api_write(client, world, brand, make_actor
     headers = {"Authorization": f"Bearer {api_token_create(user=actor.user, name='t').secret}"}
     _, url = _api_url(route, brand, world["objects"])
     body = {"name": "x", "role": "viewer", "email": "x@example.test", "key": "x"}
-    for method in ("post", "patch", "delete"):
+    for method in ("post", "put", "patch", "delete"):
         if method == "post" and route in API_POSTS_THAT_ONLY_COMPUTE:
             response = client.post(url, data=body, content_type="application/json", headers=headers)
             assert response.status_code == 422, f"{role} post {url} -> {response}"  # not 403

@@ -1,3 +1,4 @@
+import json
 from collections import defaultdict
 from datetime import UTC, date, datetime
 
@@ -5,14 +6,23 @@ import pytest
 
 from opencx.insights.models import ResponseRollup
 from opencx.platform import events
-from opencx.platform.errors import AppError
-from opencx.surveys.models import Answer, Response
-from opencx.surveys.services import RESPONSE_RECORDED, response_record
+from opencx.platform.errors import AppError, Conflict, Forbidden
+from opencx.platform.models import AuditEvent
+from opencx.platform.roles import Role
+from opencx.surveys.definitions import SurveySpec, library, parse_definition, spec_of
+from opencx.surveys.models import Answer, Question, Response, Survey
+from opencx.surveys.services import (
+    RESPONSE_RECORDED,
+    response_record,
+    survey_create_from_template,
+    survey_import,
+)
 from tests.factories import (
     ChannelFactory,
     ContactFactory,
     LocationFactory,
     QuestionFactory,
+    SurveyFactory,
     TouchpointFactory,
 )
 
@@ -183,3 +193,215 @@ def test_response_recorded_is_emitted_after_commit(
 
     assert len(callbacks) == 1
     assert seen == [{"response_id": response.pk, "brand_id": survey.brand_id}]
+
+
+# --- survey_import: definitions written through one path ------------------------------------
+
+
+def _spec(**changes) -> SurveySpec:
+    """The shipped NPS template under the slug "visit", with `changes` to its document."""
+    document = library()["nps"].model_dump(exclude_none=True) | {"slug": "visit"}
+    document.update(changes)
+    return SurveySpec.model_validate(document)
+
+
+def _questions(survey):
+    return list(survey.questions.order_by("position").values_list("key", "kind"))
+
+
+def test_import_creates_the_survey_with_its_questions_in_order_and_audits_it(owner_actor):
+    survey = survey_import(actor=owner_actor, spec=_spec())
+
+    assert (survey.slug, survey.kind, survey.review_invite_min) == ("visit", "nps", 9)
+    assert _questions(survey) == [
+        ("nps", "nps"),
+        ("went_wrong", "text"),
+        ("improve", "text"),
+        ("loved", "text"),
+        ("contact_ok", "consent"),
+    ]
+    nps = survey.questions.get(key="nps")
+    assert (nps.scale_min, nps.scale_max, nps.satisfied_values) == (0, 10, [9, 10])
+    assert survey.questions.get(key="went_wrong").show_if == {"question": "nps", "min": 0, "max": 6}
+    event = AuditEvent.objects.get(action="survey.create")
+    assert (event.actor, event.object_id) == (owner_actor.user, str(survey.pk))
+
+
+def test_import_again_updates_the_survey_with_that_slug(owner_actor):
+    first = survey_import(actor=owner_actor, spec=_spec())
+    document = spec_of(first)
+    document["name"] = "Store visit"
+    document["questions"] = document["questions"][:1]
+
+    second = survey_import(actor=owner_actor, spec=SurveySpec.model_validate(document))
+
+    assert second.pk == first.pk
+    assert Survey.objects.filter(brand=owner_actor.brand).count() == 1
+    assert second.name == "Store visit"
+    assert _questions(second) == [("nps", "nps")]
+    assert AuditEvent.objects.filter(action="survey.update").count() == 1
+
+
+def test_a_survey_with_the_same_slug_in_another_brand_is_not_touched(owner_actor, other_brand):
+    theirs = SurveyFactory(brand=other_brand, slug="visit", name="Theirs")
+    mine = survey_import(actor=owner_actor, spec=_spec())
+    theirs.refresh_from_db()
+    assert mine.pk != theirs.pk and theirs.name == "Theirs"
+
+
+def _answered(survey, store):
+    nps = survey.questions.get(key="nps")
+    record(survey, store, {nps.pk: 3})
+    return nps
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        (
+            {"kind": "csat", "scale": [1, 5], "satisfied": [4, 5], "scale_labels": {}},
+            "questions.nps.kind",
+        ),
+        ({"satisfied": [8, 9, 10]}, "questions.nps.satisfied_values"),
+        ({"polarity": "lower_better"}, "questions.nps.polarity"),
+    ],
+)
+def test_an_answered_question_keeps_its_meaning(owner_actor, store, change, field):
+    survey = survey_import(actor=owner_actor, spec=_spec(kind="custom"))
+    _answered(survey, store)
+    document = spec_of(survey) | {"kind": "custom"}
+    document["questions"][0] = document["questions"][0] | change
+
+    with pytest.raises(Conflict) as caught:
+        survey_import(actor=owner_actor, spec=SurveySpec.model_validate(document))
+
+    assert caught.value.field == field
+    nps = survey.questions.get(key="nps")
+    assert (nps.kind, nps.satisfied_values, nps.polarity) == ("nps", [9, 10], "higher_better")
+
+
+def test_an_answered_choice_question_keeps_its_options(owner_actor, store):
+    spec = library()["post-purchase"].model_copy(update={"slug": "after"})
+    survey = survey_import(actor=owner_actor, spec=spec)
+    nps, choice = survey.questions.get(key="nps"), survey.questions.get(key="mattered_most")
+    record(survey, store, {nps.pk: 9, choice.pk: ["price"]})
+    document = spec_of(survey)
+    document["questions"][1]["options"] = document["questions"][1]["options"][:2]
+
+    with pytest.raises(Conflict) as caught:
+        survey_import(actor=owner_actor, spec=SurveySpec.model_validate(document))
+
+    assert caught.value.field == "questions.mattered_most.options"
+    assert len(survey.questions.get(key="mattered_most").options) == 5
+
+
+def test_an_answered_question_may_still_change_its_texts_and_branching_order(owner_actor, store):
+    survey = survey_import(actor=owner_actor, spec=_spec())
+    _answered(survey, store)
+    document = spec_of(survey)
+    document["questions"][0]["text"]["en"] = "Would you recommend our shop?"
+    document["questions"][0]["required"] = False
+
+    survey = survey_import(actor=owner_actor, spec=SurveySpec.model_validate(document))
+
+    nps = survey.questions.get(key="nps")
+    assert (nps.text["en"], nps.required) == ("Would you recommend our shop?", False)
+    assert Answer.objects.filter(question=nps).count() == 1
+
+
+def test_an_answered_question_cannot_be_removed_but_an_unanswered_one_can(owner_actor, store):
+    survey = survey_import(actor=owner_actor, spec=_spec(kind="custom"))
+    _answered(survey, store)
+    document = spec_of(survey)
+    without_nps = [q for q in document["questions"] if q["key"] not in {"nps"}]
+    without_nps = [q | {"show_if": None} for q in without_nps]
+
+    with pytest.raises(Conflict) as caught:
+        survey_import(
+            actor=owner_actor,
+            spec=SurveySpec.model_validate(document | {"questions": without_nps}),
+        )
+    assert caught.value.field == "questions.nps"
+    assert survey.questions.count() == 5
+
+    fewer = [q for q in document["questions"] if q["key"] != "loved"]
+    survey_import(
+        actor=owner_actor, spec=SurveySpec.model_validate(document | {"questions": fewer})
+    )
+    assert not survey.questions.filter(key="loved").exists()
+
+
+@pytest.mark.parametrize(
+    "show_if",
+    [
+        {"question": "contact_ok", "min": 0, "max": 1},  # not a scored question
+        {"question": "nowhere", "min": 0, "max": 6},  # no such question
+    ],
+)
+def test_branching_must_refer_to_an_earlier_scored_question(show_if):
+    document = _spec().model_dump(exclude_none=True)
+    document["questions"][1]["show_if"] = show_if
+    with pytest.raises(ValueError, match="must be an earlier scored question"):
+        SurveySpec.model_validate(document)
+
+
+def test_branching_on_a_later_question_is_refused_with_its_field(owner_actor):
+    document = _spec().model_dump(exclude_none=True)
+    document["questions"] = [*document["questions"][1:], document["questions"][0]]
+    text = json.dumps(document)
+    with pytest.raises(AppError, match="earlier scored question"):
+        parse_definition(text, source="visit.json")
+    assert not Survey.objects.exists()
+
+
+def test_members_without_manage_feedback_cannot_import(make_actor):
+    for role in (Role.VIEWER, Role.AGENT, Role.LOCATION_MANAGER):
+        with pytest.raises(Forbidden):
+            survey_import(actor=make_actor(role), spec=_spec())
+    assert not Survey.objects.exists()
+
+
+def test_a_cx_manager_may_import(make_actor):
+    survey = survey_import(actor=make_actor(Role.CX_MANAGER), spec=_spec())
+    assert survey.questions.count() == 5
+
+
+def test_the_touchpoint_is_named_by_its_key(owner_actor, brand):
+    TouchpointFactory(brand=brand, key="store", name="Store")
+    survey = survey_import(actor=owner_actor, spec=_spec(touchpoint="store"))
+    assert survey.touchpoint.key == "store"
+    with pytest.raises(AppError) as caught:
+        survey_import(actor=owner_actor, spec=_spec(touchpoint="moon"))
+    assert caught.value.field == "touchpoint"
+
+
+def test_a_survey_from_a_template_gets_a_free_slug(owner_actor):
+    first = survey_create_from_template(actor=owner_actor, template="csat-support", name="")
+    second = survey_create_from_template(actor=owner_actor, template="csat-support", name="")
+
+    assert (first.slug, second.slug) == ("csat-after-support", "csat-after-support-2")
+    assert first.template == "csat-support" and first.name == "CSAT after support"
+    csat = first.questions.get(key="csat")
+    assert (csat.kind, csat.scale_min, csat.scale_max, csat.satisfied_values) == (
+        "csat",
+        1,
+        5,
+        [4, 5],
+    )
+    assert csat.scale_labels["1"]["cy"] == "Anfodlon iawn"
+
+
+def test_an_unknown_template_is_refused(owner_actor):
+    with pytest.raises(AppError) as caught:
+        survey_create_from_template(actor=owner_actor, template="nope")
+    assert caught.value.field == "template"
+
+
+def test_every_template_can_be_made_into_a_survey(owner_actor):
+    for slug in library():
+        survey = survey_create_from_template(actor=owner_actor, template=slug)
+        assert survey.questions.count() == len(library()[slug].questions)
+        assert all(set(q.text) == set(survey.all_languages) for q in survey.questions.all())
+    assert Question.objects.filter(survey__brand=owner_actor.brand, kind="ces").get().polarity == (
+        "higher_better"
+    )

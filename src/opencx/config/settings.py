@@ -6,6 +6,7 @@ from .database import databases
 from .email import email_settings
 from .environment import data_dir, env, secret_key
 from .security import security_settings
+from .sms import sms_settings
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = data_dir()
@@ -147,6 +148,7 @@ MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 SESSION_COOKIE_AGE = 60 * 60 * 12
 
 globals().update(email_settings())
+globals().update(sms_settings())
 globals().update(security_settings(DEBUG))
 
 LOGGING = {

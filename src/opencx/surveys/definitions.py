@@ -191,6 +191,8 @@ def parse_definition(text: str, *, source: str = "definition", fmt: str = "") ->
         where = f", line {mark.line + 1}" if mark is not None else ""
         problem = getattr(error, "problem", None) or "not valid YAML"
         raise AppError(f"{source}{where}: {problem}.") from error
+    except (ValueError, RecursionError) as error:  # a date like 2001-13-01; nesting too deep
+        raise AppError(f"{source}: not a valid {fmt.upper()} document: {error}.") from error
     if not isinstance(data, dict):
         raise AppError(f"{source}: a survey definition is a mapping of fields.")
     try:

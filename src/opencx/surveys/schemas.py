@@ -2,11 +2,12 @@
 
 from datetime import datetime
 
-from ninja import Schema
+from ninja import Field, Schema
 
 
 class SurveyOut(Schema):
     id: int
+    slug: str
     name: str
     kind: str
     touchpoint_id: int | None
@@ -28,3 +29,21 @@ class ResponseOut(Schema):
     is_partial: bool
     score: int | None
     comment: str
+
+
+# --- Definitions (builder API) ---
+
+
+class SurveyFromTemplate(Schema):
+    """A new survey from a shipped template (see GET /brands/{slug}/survey-templates)."""
+
+    template: str = Field("nps", max_length=40, description="The template's slug")
+    name: str = Field("", max_length=200, description="Empty: the template's name")
+
+
+class SurveyTemplateOut(Schema):
+    slug: str
+    name: str
+    kind: str
+    languages: list[str]
+    questions: int

@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 
 from django.core import signing
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.html import strip_tags
 
@@ -517,7 +518,10 @@ def _fatigue_reason(contact: Contact, *, now: datetime) -> str:
     if (
         days
         and Invitation.objects.filter(
-            contact=contact, sent_at__gte=now - timedelta(days=days)
+            # An invitation queued in the window is about to be sent: it counts too.
+            Q(sent_at__gte=now - timedelta(days=days))
+            | Q(status=Invitation.Status.QUEUED, created_at__gte=now - timedelta(days=days)),
+            contact=contact,
         ).exists()
     ):
         return f"already invited in the last {days} days"

@@ -62,7 +62,8 @@ def page_or_partial(request, template: str, context: dict, partial: str = "conte
 def location_filter(request, name: str = "location"):
     """The location named in the query string, if the actor may see it; otherwise None."""
     raw = request.GET.get(name, "")
-    if not raw.isdigit():
+    # ASCII digits only ("²".isdigit() is true) and within a database integer's range.
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 10 or int(raw) >= 2**31:
         return None
     try:
         return location_get(request.actor, pk=int(raw))
