@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/opencx_test
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev run demo test test-pg test-browser lint format openapi bench clean
+.PHONY: help install install-dev run demo test test-pg test-browser lint format openapi messages bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -63,6 +63,12 @@ test-browser: install-dev ## Browser tests in Debian's Chromium through Playwrig
 
 openapi: install ## Write docs/openapi.json from the running code
 	$(BIN)/opencx check_openapi --write
+
+LOCALES := it cy ru es fr de
+messages: install ## Update the surveys app's .po files from the code and compile them (needs gettext)
+	cd src/opencx/surveys && env -u DJANGO_SETTINGS_MODULE $(CURDIR)/$(BIN)/django-admin makemessages \
+		$(foreach l,$(LOCALES),-l $(l)) --add-location=file --no-obsolete
+	for po in src/opencx/surveys/locale/*/LC_MESSAGES/django.po; do msgfmt --check -o $${po%.po}.mo $$po || exit 1; done
 
 bench: install-dev ## Run the benchmarks
 	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
