@@ -330,3 +330,13 @@ def test_errors_name_the_file_the_line_and_the_field(fmt):
         parse_definition(text, source=f"visit.{fmt}", fmt=fmt)
     assert caught.value.message.startswith(f"visit.{fmt}, line {line}: questions.1.kind:")
     assert caught.value.field == "questions.1.kind"
+
+
+def test_unquoted_numeric_scale_label_keys_are_points():
+    spec = parse_definition(
+        "slug: s\nname: S\nkind: csat\ndefault_language: en\nquestions:\n"
+        "  - key: csat\n    kind: csat\n    scale: [1, 5]\n    text: {en: How was it}\n"
+        "    scale_labels:\n      1: {en: Awful}\n      5: {en: Great}\n",
+        source="s.yaml",
+    )
+    assert spec.questions[0].scale_labels == {"1": {"en": "Awful"}, "5": {"en": "Great"}}

@@ -63,6 +63,16 @@ class QuestionSpec(_Strict):
     options: list[OptionSpec] = Field(default_factory=list, max_length=30)
     show_if: ShowIfSpec | None = None
 
+    @field_validator("scale_labels", mode="before")
+    @classmethod
+    def _points_as_text(cls, value):
+        # YAML reads an unquoted `1:` key as a number; a point is a point either way.
+        if isinstance(value, dict):
+            return {
+                str(point) if isinstance(point, int) else point: v for point, v in value.items()
+            }
+        return value
+
     @field_validator("text")
     @classmethod
     def _has_text(cls, value):

@@ -374,7 +374,14 @@ def survey_import(*, actor: Actor, spec: SurveySpec) -> Survey:
         action = "survey.update" if survey else "survey.create"
         if survey is None:
             survey = Survey(brand=actor.brand, slug=spec.slug)
-            survey.save()
+            try:
+                with transaction.atomic():
+                    survey.save()
+            except IntegrityError as error:  # another import created the slug a moment ago
+                raise Conflict(
+                    f"A survey with slug {spec.slug!r} was just created; import again to update.",
+                    field="slug",
+                ) from error
         existing = {question.key: question for question in survey.questions.all()}
         answered = set(
             Answer.objects.filter(question__survey=survey).values_list("question__key", flat=True)
