@@ -189,6 +189,8 @@ def test_running_the_task_twice_sends_one_email(
     assert invitation.status == Invitation.Status.SENT
 
 
+# The worker closes database connections as it goes: run outside the test's transaction.
+@pytest.mark.django_db(transaction=True)
 def test_the_database_task_worker_sends_a_queued_invitation(
     owner_actor, brand, store, survey, smtp_server, django_capture_on_commit_callbacks
 ):
