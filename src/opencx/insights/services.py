@@ -4,9 +4,10 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cache
 from zoneinfo import ZoneInfo
 
-from django.db import IntegrityError, transaction
+from django.db import connection
 from django.db.models import Count, F
 from django.db.models.functions import TruncDate
 
@@ -74,36 +75,45 @@ def local_day(moment: datetime, location: Location) -> date:
 def rollups_add(*, response: Response, scored: Iterable[tuple[Question, int]]) -> None:
     """Add one response's scored answers to the rollups, inside the caller's transaction.
 
-    Insert-or-increment that is safe under concurrency on every database: an F() update of the
-    row first; if none exists, a create inside a savepoint; if a concurrent writer created it in
-    between (IntegrityError on the unique key), the update again, which now finds its row.
+    One INSERT … ON CONFLICT DO UPDATE per answer (SQLite ≥ 3.24 and PostgreSQL alike): the
+    row is created or incremented atomically, so concurrent writers never lose a count.
     """
     location = response.location
-    day = local_day(response.created_at, location)
-    for question, score in scored:
-        key = {
-            "question_id": question.pk,
-            "location_id": location.pk,
-            "day": day,
-            "touchpoint_key": response.touchpoint_id or NONE_KEY,
-            "channel_key": response.channel_id or NONE_KEY,
-        }
-        delta = counts_of(QuestionRule.of(question), score)
-        increments = {name: F(name) + value for name, value in delta.items()}
-        rows = ResponseRollup.objects.filter(**key)
-        if rows.update(**increments):
-            continue
-        try:
-            with transaction.atomic():
-                ResponseRollup.objects.create(
-                    brand_id=response.brand_id, survey_id=response.survey_id, **key, **delta
-                )
-        except IntegrityError:
-            if not rows.update(**increments):
-                raise
+    day = connection.ops.adapt_datefield_value(local_day(response.created_at, location))
+    with connection.cursor() as cursor:
+        for question, score in scored:
+            delta = counts_of(QuestionRule.of(question), score)
+            cursor.execute(
+                _upsert_sql(),
+                [
+                    response.brand_id,
+                    response.survey_id,
+                    question.pk,
+                    location.pk,
+                    day,
+                    response.touchpoint_id or NONE_KEY,
+                    response.channel_id or NONE_KEY,
+                    *(delta[name] for name in COUNT_FIELDS),
+                ],
+            )
 
 
-@transaction.atomic
+@cache
+def _upsert_sql() -> str:
+    quote = connection.ops.quote_name
+    table = quote(ResponseRollup._meta.db_table)
+    key = ["question_id", "location_id", "day", "touchpoint_key", "channel_key"]
+    columns = ["brand_id", "survey_id", *key, *COUNT_FIELDS]
+    increments = ", ".join(
+        f"{quote(name)} = {table}.{quote(name)} + excluded.{quote(name)}" for name in COUNT_FIELDS
+    )
+    return (
+        f"INSERT INTO {table} ({', '.join(quote(c) for c in columns)}) "
+        f"VALUES ({', '.join(['%s'] * len(columns))}) "
+        f"ON CONFLICT ({', '.join(quote(c) for c in key)}) DO UPDATE SET {increments}"
+    )
+
+
 def rollups_rebuild(*, brand: Brand) -> int:
     """Recompute every rollup row of `brand` from its raw answers; returns the rows written.
 

@@ -61,7 +61,7 @@ def _code_field(*, autofocus: bool) -> forms.CharField:
 
 def _clean_code(value: str) -> str:
     code = value.strip().replace(" ", "")
-    if not code.isdigit():
+    if not (code.isascii() and code.isdigit()):
         raise forms.ValidationError("The code is six digits.")
     return code
 

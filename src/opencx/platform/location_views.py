@@ -21,6 +21,7 @@ from .actor import Actor
 from .errors import AppError, NotFound
 from .location_forms import LocationForm, opening_hours_rows
 from .models import Location
+from .numbers import whole_number
 from .roles import Capability
 from .selectors import (
     location_get,
@@ -123,9 +124,10 @@ def _parent_from_query(request) -> Location | None:
     raw = request.GET.get("parent", "")
     if not raw:
         return None
-    if not raw.isdigit():
+    pk = whole_number(raw)
+    if pk is None:
         raise NotFound("No such parent location.", field="parent")
-    return location_get(request.actor, pk=int(raw))
+    return location_get(request.actor, pk=pk)
 
 
 @brand_page

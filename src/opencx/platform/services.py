@@ -516,7 +516,9 @@ def totp_device_confirm(*, user: User, token: str):
     if device is None:
         raise NotFound("Start the set-up again: no authenticator is waiting.", field="token")
     token = (token or "").strip().replace(" ", "")
-    if not (token.isdigit() and len(token) == device.digits) or not device.verify_token(token):
+    if not (
+        token.isascii() and token.isdigit() and len(token) == device.digits
+    ) or not device.verify_token(token):
         raise AppError("That code is not right. Enter the code your app shows now.", field="token")
     device.confirmed = True
     device.save(update_fields=["confirmed"])

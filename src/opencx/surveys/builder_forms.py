@@ -15,6 +15,7 @@ from django.conf import settings
 from pydantic import ValidationError
 
 from opencx.platform.errors import AppError
+from opencx.platform.numbers import whole_number
 
 from .definitions import KEY_PATTERN, MAX_TEXT, SurveySpec
 from .models import Question, Survey
@@ -447,7 +448,7 @@ class QuestionForm(_AppErrorForm):
             "show_if_max": show_if.get("max"),
         }
         labels = item.get("scale_labels") or {}
-        points = sorted(labels, key=lambda p: int(p) if p.lstrip("-").isdigit() else 0)
+        points = sorted(labels, key=lambda p: whole_number(p, signed=True) or 0)
         for code in self.languages:
             initial[f"text_{code}"] = item["text"].get(code, "")
             initial[f"labels_{code}"] = "\n".join(
@@ -482,12 +483,12 @@ class QuestionForm(_AppErrorForm):
                 name = f"labels_{code}"
                 for number, line in _lines(cleaned.get(name, "")):
                     point, label = _split(line)
-                    if not point.lstrip("-").isdigit() or not label:
+                    if whole_number(point, signed=True) is None or not label:
                         self.add_error(
                             name, f"Line {number}: write a point and its label, e.g. 1 = Poor."
                         )
                         break
-                    labels.setdefault(str(int(point)), {})[code] = label
+                    labels.setdefault(str(whole_number(point, signed=True)), {})[code] = label
             cleaned["scale_labels"] = labels
         if kind in Question.CHOICE_KINDS:
             cleaned["options"] = self._options(cleaned)

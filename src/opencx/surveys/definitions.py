@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from opencx.insights import facade
 from opencx.platform.errors import AppError
+from opencx.platform.numbers import whole_number
 
 from .models import Survey
 
@@ -115,7 +116,8 @@ class QuestionSpec(_Strict):
             self.satisfied = self._satisfied_set()
             for point in self.scale_labels:
                 low, high = self.scale
-                if not point.lstrip("-").isdigit() or not low <= int(point) <= high:
+                number = whole_number(point, signed=True)
+                if number is None or not low <= number <= high:
                     raise ValueError(f"scale label {point!r} is not a point of the scale")
         elif self.scale_labels:
             raise ValueError(f"a {kind} question has no scale to label")
@@ -231,8 +233,12 @@ def _line_of(text: str, fmt: str, path: list[str]) -> int | None:
             if match is None:
                 break
             node = match
-        elif isinstance(node, yaml.SequenceNode) and part.isdigit() and int(part) < len(node.value):
-            node = node.value[int(part)]
+        elif (
+            isinstance(node, yaml.SequenceNode)
+            and (index := whole_number(part)) is not None
+            and index < len(node.value)
+        ):
+            node = node.value[index]
         else:
             break
         line = node.start_mark.line + 1

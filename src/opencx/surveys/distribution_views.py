@@ -7,6 +7,7 @@ from django.views.decorators.http import require_http_methods
 
 from opencx.platform.errors import AppError
 from opencx.platform.models import Channel, Touchpoint
+from opencx.platform.numbers import whole_number
 from opencx.platform.roles import Capability
 from opencx.platform.selectors import location_get
 from opencx.ui.brand_views import brand_page, location_choices
@@ -18,9 +19,10 @@ from .services import link_ensure
 def _optional(queryset, raw: str, field: str):
     if not raw:
         return None
-    if not raw.isdigit():
+    pk = whole_number(raw)
+    if pk is None:
         raise AppError("Choose from the list.", field=field)
-    found = queryset.filter(pk=int(raw)).first()
+    found = queryset.filter(pk=pk).first()
     if found is None:
         raise AppError("Choose from the list.", field=field)
     return found
@@ -37,10 +39,10 @@ def survey_links(request, pk):
     if request.method == "POST":
         actor.require(Capability.MANAGE_FEEDBACK)
         try:
-            raw_location = request.POST.get("location", "")
-            if not raw_location.isdigit():
+            location_pk = whole_number(request.POST.get("location", ""))
+            if location_pk is None:
                 raise AppError("Choose a location.", field="location")
-            location = location_get(actor, pk=int(raw_location))
+            location = location_get(actor, pk=location_pk)
             touchpoint = _optional(
                 Touchpoint.objects.filter(brand=actor.brand),
                 request.POST.get("touchpoint", ""),

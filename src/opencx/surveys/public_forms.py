@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from django.utils.html import strip_tags
 from django.utils.translation import gettext as _
 
+from opencx.platform.numbers import whole_number
+
 from .models import Question
 from .services import MAX_TEXT_ANSWER, is_shown
 
@@ -88,12 +90,13 @@ def _one(question: Question, text: str):
         low, high = question.scale_min, question.scale_max
         if low is None or high is None:
             low, high = 0, 10
-        if not (text.lstrip("-").isdigit() and len(text) <= 3) or not low <= int(text) <= high:
+        number = whole_number(text, signed=True)
+        if number is None or not low <= number <= high:
             return None, _("Choose a whole number from %(low)s to %(high)s.") % {
                 "low": low,
                 "high": high,
             }
-        return int(text), ""
+        return number, ""
     if question.kind == Question.Kind.TEXT:
         clean = strip_tags(text).strip()
         if len(clean) > MAX_TEXT_ANSWER:

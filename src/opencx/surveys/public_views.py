@@ -27,12 +27,14 @@ from django.views.decorators.http import require_http_methods, require_safe
 from opencx.contacts.models import Contact
 from opencx.platform.errors import AppError, Conflict, NotFound
 from opencx.platform.models import Channel, Location, Touchpoint
+from opencx.platform.numbers import whole_number
 from opencx.platform.ratelimit import allow, client_ip
 
 from . import public_forms
 from .models import Invitation, Question, Response, Survey, SurveyLink
 from .services import (
     invitation_from_token,
+    ordered_questions,
     response_record,
     response_review_clicked,
     response_update,
@@ -63,12 +65,8 @@ class Placement:
         return "link", self.link.token, settings.SURVEY_RATE_PER_LINK
 
 
-def _questions(survey: Survey) -> list[Question]:
-    return list(survey.questions.order_by("position", "pk"))
-
-
 def _survey_queryset():
-    return Survey.objects.prefetch_related(
+    return Survey.objects.select_related("brand").prefetch_related(
         Prefetch("questions", queryset=Question.objects.order_by("position", "pk"))
     )
 
@@ -318,12 +316,12 @@ def _start(request, placement: Placement, *, action: str):
             language=language,
             status=410,
         )
-    questions = _questions(survey)
+    questions = ordered_questions(survey)
     pages = public_forms.pages_of(questions)
     if request.method == "GET":
         known = {}
         headline = next((q for q in questions if q.kind == survey.kind), None)
-        if headline is not None and request.GET.get("score", "").isdigit():
+        if headline is not None and whole_number(request.GET.get("score", "")) is not None:
             known[headline.pk] = request.GET["score"]  # a tap in an e-mail or embed preselects
         context = _page_context(
             placement,
@@ -402,14 +400,19 @@ def _start(request, placement: Placement, *, action: str):
                 action=action,
             )
             return _render(request, "page.html", context, language=language, status=422)
-    return _redirect_to_next(response, 1)
+    return _redirect_to_next(response, 1, stored=form.answers)
 
 
-def _redirect_to_next(response: Response, page_index: int) -> HttpResponseRedirect:
+def _redirect_to_next(
+    response: Response, page_index: int, *, stored: dict[int, object] | None = None
+) -> HttpResponseRedirect:
+    """To the next page with a shown question, or to the thanks; `stored` saves re-reading
+    the answers when the caller has just written them."""
     ref = _sign(response)
-    questions = _questions(response.survey)
+    questions = ordered_questions(response.survey)
     pages = public_forms.pages_of(questions)
-    stored = _stored_answers(response, questions)
+    if stored is None:
+        stored = _stored_answers(response, questions)
     scores = _scores(questions, stored)
     for index in range(page_index, len(pages)):
         if any(public_forms.is_shown(q, scores) for q in pages[index]):
@@ -441,7 +444,7 @@ def step(request, ref: str, page: int):
     language = response.language
     if not response.is_partial:
         return HttpResponseRedirect(reverse("survey_public:done", kwargs={"ref": ref}), status=303)
-    questions = _questions(survey)
+    questions = ordered_questions(survey)
     pages = public_forms.pages_of(questions)
     if not 1 <= page - 1 < len(pages):
         raise Http404("No such page.")
@@ -570,7 +573,7 @@ def qr_code(request, token: str, fmt: str):
         image = qrcode.make(url, image_factory=qrcode.image.svg.SvgPathImage, border=2)
         return HttpResponse(image.to_string(), content_type="image/svg+xml")
     size = request.GET.get("size", "")
-    box_size = min(int(size), 40) if size.isdigit() and int(size) > 0 else 10
+    box_size = min(whole_number(size) or 10, 40)
     buffer = io.BytesIO()
     qr = qrcode.QRCode(box_size=box_size, border=2)
     qr.add_data(url)
@@ -585,7 +588,7 @@ def embed_script(request, token: str):
     posts it there)."""
     placement = _placement_of_link(token)
     survey = placement.survey
-    headline = next((q for q in _questions(survey) if q.kind == survey.kind), None)
+    headline = next((q for q in ordered_questions(survey) if q.kind == survey.kind), None)
     if headline is None or not headline.is_scaled:
         raise Http404("This survey has no score question to embed.")
     texts = {

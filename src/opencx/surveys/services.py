@@ -140,6 +140,13 @@ def _check_same_brand(survey: Survey, **objects) -> None:
             raise AppError(f"That {name} belongs to another brand.", field=name)
 
 
+def ordered_questions(survey: Survey) -> list[Question]:
+    """The survey's questions by position, from a prefetch ordered that way when present."""
+    if "questions" in getattr(survey, "_prefetched_objects_cache", {}):
+        return sorted(survey.questions.all(), key=lambda q: (q.position, q.pk))
+    return list(survey.questions.order_by("position", "pk"))
+
+
 def _cleaned_answers(questions: dict[int, Question], answers: dict) -> dict[int, object]:
     unknown = [key for key in answers if key not in questions]
     if unknown:
@@ -211,7 +218,7 @@ def response_record(
     )
     if not language:
         raise AppError("The response's language is required.", field="language")
-    questions = {question.pk: question for question in survey.questions.order_by("position", "pk")}
+    questions = {question.pk: question for question in ordered_questions(survey)}
     cleaned = _drop_hidden(questions, _cleaned_answers(questions, answers))
     if not is_partial:
         _check_complete(questions, cleaned)
