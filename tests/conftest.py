@@ -99,3 +99,11 @@ def make_survey(brand):
         return survey, headline, follow_up
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _fresh_public_link_cache():
+    """Each test sees survey links as they are in its own database (the cache is per process)."""
+    from opencx.surveys import public_views
+
+    public_views._placements.clear()

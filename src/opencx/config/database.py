@@ -21,7 +21,8 @@ def databases(directory: Path) -> dict:
                 ),
             }
         )
-    else:
-        config.setdefault("CONN_MAX_AGE", 60)
-        config.setdefault("CONN_HEALTH_CHECKS", True)
+    # Keep connections between requests: opening one (and, on SQLite, running the PRAGMAs
+    # above) costs more than a typical request's queries.
+    config.setdefault("CONN_MAX_AGE", 60)
+    config.setdefault("CONN_HEALTH_CHECKS", True)
     return {"default": config}

@@ -8,6 +8,7 @@ pages work without JavaScript; `public.js` only makes one tap on a score move on
 
 import io
 import json
+import time
 from dataclasses import dataclass
 
 import qrcode
@@ -71,16 +72,34 @@ def _survey_queryset():
     )
 
 
+# A busy counter's QR code is read many times a minute: each process keeps what a public link
+# points to for a few seconds instead of asking the database on every answer. A change to the
+# survey (paused, edited) reaches respondents within PLACEMENT_TTL seconds; the quota and
+# everything in `response_record` are still checked on every answer.
+PLACEMENT_TTL = 10.0
+_PLACEMENT_CACHE_SIZE = 2048
+_placements: dict[str, tuple[float, Placement]] = {}
+
+
 def _placement_of_link(token: str) -> Placement:
+    now = time.monotonic()
+    cached = _placements.get(token)
+    if cached is not None and cached[0] > now:
+        return cached[1]
     link = (
         SurveyLink.objects.select_related("location", "touchpoint", "channel")
         .filter(token=token, is_active=True)
         .first()
     )
     if link is None:
+        _placements.pop(token, None)
         raise Http404("No such survey link.")
     survey = _survey_queryset().get(pk=link.survey_id)
-    return Placement(survey, link.location, link.touchpoint, link.channel, link=link)
+    placement = Placement(survey, link.location, link.touchpoint, link.channel, link=link)
+    if len(_placements) >= _PLACEMENT_CACHE_SIZE:
+        _placements.clear()
+    _placements[token] = (now + PLACEMENT_TTL, placement)
+    return placement
 
 
 def _placement_of_invitation(token: str) -> Placement:

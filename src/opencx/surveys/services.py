@@ -12,6 +12,7 @@ from django.utils.html import strip_tags
 from opencx.contacts.models import Contact, Identity
 from opencx.insights.services import rollups_add, rollups_remove
 from opencx.platform.actor import Actor
+from opencx.platform.db import write_turn
 from opencx.platform.errors import AppError, Conflict, NotFound
 from opencx.platform.events import emit
 from opencx.platform.models import Channel, Location, Touchpoint
@@ -227,7 +228,7 @@ def response_record(
     _check_quota(survey)
     moment = created_at or timezone.now()
     try:
-        with transaction.atomic():
+        with write_turn(), transaction.atomic():
             response = Response.objects.create(
                 brand_id=survey.brand_id,
                 survey=survey,
@@ -270,7 +271,7 @@ def response_update(*, response: Response, answers: dict[int, object], complete:
     (partial) response even if the rest is abandoned. A complete response is final. A changed
     score leaves the rollups as if only the new one had ever been given.
     """
-    with transaction.atomic():
+    with write_turn(), transaction.atomic():
         response = (
             Response.objects.select_for_update()
             .select_related("survey", "location")
