@@ -70,6 +70,13 @@ def main() -> None:
         "the saturation throughput)",
     )
     parser.add_argument("--connections", type=int, default=32, help="Concurrent respondents")
+    parser.add_argument(
+        "--stores",
+        type=int,
+        default=1,
+        help="Stores with their own link, respondents spread over them; 1 (the default) sends "
+        "every answer to the same rollup row, the hardest case for concurrent writers",
+    )
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
     parser.add_argument("--threads", type=int, default=4, help="Threads per worker")
     parser.add_argument(
@@ -162,7 +169,7 @@ def run_backend(args) -> None:
 
         started = time.perf_counter()
         call_command("migrate", verbosity=0)
-        world = _world()
+        world = _world(args.stores)
         connections.close_all()  # the server and this process must not share a connection
         emit(
             backend=args.backend,
@@ -231,7 +238,7 @@ def run_backend(args) -> None:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _world() -> dict:
+def _world(stores: int) -> dict:
     from opencx.platform import services as platform
     from opencx.platform.models import User
     from opencx.platform.selectors import actor_for
@@ -241,11 +248,15 @@ def _world() -> dict:
     owner = User.objects.create_user("bench@example.test", "bench-password")
     platform.brand_create(owner=owner, name="Bench", slug="bench", timezone_name="UTC")
     actor = actor_for(user=owner, brand_slug="bench")
-    store = platform.location_create(actor=actor, name="Store", code="store")
     survey = survey_import(actor=actor, spec=library()["nps"])
-    link = link_ensure(actor=actor, survey=survey, location=store)
+    tokens = []
+    for number in range(stores):
+        store = platform.location_create(
+            actor=actor, name=f"Store {number + 1}", code=f"store-{number + 1}"
+        )
+        tokens.append(link_ensure(actor=actor, survey=survey, location=store).token)
     question = survey.questions.get(key="nps")
-    return {"survey": survey.pk, "question": question.pk, "token": link.token}
+    return {"survey": survey.pk, "question": question.pk, "tokens": tokens}
 
 
 def _count(world: dict) -> tuple[int, int]:
@@ -339,9 +350,10 @@ async def _read_response(reader: asyncio.StreamReader) -> tuple[int, dict[str, l
 class Respondent:
     """One browser: one keep-alive connection, reopened when the server closes it."""
 
-    def __init__(self, port: int, world: dict, rng: random.Random, stats: Stats):
+    def __init__(self, port: int, world: dict, rng: random.Random, stats: Stats, index: int):
         self.port = port
-        self.path = f"/s/{world['token']}/"
+        # Each respondent answers at one store's counter (links spread round-robin).
+        self.path = f"/s/{world['tokens'][index % len(world['tokens'])]}/"
         self.field = f"q-{world['question']}"
         self.rng = rng
         self.stats = stats
@@ -446,7 +458,8 @@ async def _drive(args, port: int, world: dict) -> tuple[Stats, float, float]:
     stats = Stats()
     rng = random.Random(args.seed)
     respondents = [
-        Respondent(port, world, random.Random(rng.random()), stats) for _ in range(args.connections)
+        Respondent(port, world, random.Random(rng.random()), stats, index)
+        for index in range(args.connections)
     ]
     begin = time.perf_counter()
     measure_from = begin + args.warmup
@@ -499,6 +512,7 @@ def _load(args, port: int, world: dict, server_pid: int, database: str | None) -
         "measured_seconds": round(window, 1),
         "mode": f"open loop at {args.rate:g}/s" if args.rate > 0 else "closed loop (saturation)",
         "connections": args.connections,
+        "stores": args.stores,
         "workers": args.workers,
         "threads": args.threads,
         "client_cpu_share": round(client_cpu / elapsed, 2),

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection, transaction
+from django.db.models import Sum
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -16,7 +17,7 @@ from opencx.analytics.metrics.proportion import share_from_counts
 from opencx.insights import facade, selectors
 from opencx.insights.models import COUNT_FIELDS, ResponseRollup
 from opencx.insights.selectors import NpsCounts
-from opencx.insights.services import rollups_rebuild
+from opencx.insights.services import rollups_rebuild, rollups_remove
 from opencx.surveys.models import Answer, Response
 from opencx.surveys.services import response_record
 from tests.factories import ChannelFactory, LocationFactory, ResponseFactory, TouchpointFactory
@@ -39,7 +40,7 @@ def snapshot(brand) -> dict:
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_writers_of_the_same_rollup_row_lose_no_count(store, make_survey):
     """Four threads record answers for the same question, location, day and placement at once:
-    the rollup row is created once and every answer is counted (INSERT … ON CONFLICT)."""
+    each writes its own shard row (INSERT … ON CONFLICT) and every answer is counted."""
     if connection.vendor == "sqlite":
         # The SQLite test database is in memory with a shared cache, whose table locks fail
         # at once instead of waiting; on a real SQLite file writers queue (IMMEDIATE
@@ -69,10 +70,13 @@ def test_concurrent_writers_of_the_same_rollup_row_lose_no_count(store, make_sur
         thread.join()
 
     assert errors == []
-    row = ResponseRollup.objects.get()
-    assert row.n == 4 * len(scores) == Response.objects.count()
-    assert row.promoters == 4 * sum(1 for s in scores if s >= 9)
-    assert row.score_sum == 4 * sum(scores)
+    totals = ResponseRollup.objects.aggregate(
+        n=Sum("n"), promoters=Sum("promoters"), score_sum=Sum("score_sum")
+    )
+    assert totals["n"] == 4 * len(scores) == Response.objects.count()
+    assert totals["promoters"] == 4 * sum(1 for s in scores if s >= 9)
+    assert totals["score_sum"] == 4 * sum(scores)
+    assert ResponseRollup.objects.count() <= 4  # at most one row per writing thread
 
 
 # --- rebuild ---------------------------------------------------------------------------------
@@ -313,3 +317,33 @@ def test_rollups_sum_over_months_in_local_days(brand, owner_actor, world):
         owner_actor, location=None, since=datetime(2025, 10, 1, tzinfo=UTC)
     )
     assert months == [(date(2025, 11, 1), NpsCounts(1, 1, 0))]
+
+
+def test_a_changed_score_is_taken_back_from_whichever_shard_holds_it(store, make_survey):
+    """The score was added by one thread (its shard) and is changed by another: the counts come
+    off the rows that hold them, no count goes below zero, and the sums stay exact."""
+    survey, nps_question, _ = make_survey("nps")
+    response = response_record(
+        survey=survey, location=store, answers={nps_question.pk: 2}, language="en"
+    )
+    only = ResponseRollup.objects.get()
+    ResponseRollup.objects.create(  # a promoter's 10 added by another writer's shard
+        brand=only.brand,
+        survey=survey,
+        question=nps_question,
+        location=store,
+        day=only.day,
+        shard=(only.shard + 1) % 8,
+        n=1,
+        promoters=1,
+        satisfied=1,
+        score_sum=10,
+        score_sq_sum=100,
+    )
+    rollups_remove(response=response, scored=[(nps_question, 10)])
+
+    totals = ResponseRollup.objects.aggregate(
+        **{name: Sum(name) for name in ("n", "promoters", "detractors", "score_sum")}
+    )
+    assert totals == {"n": 1, "promoters": 0, "detractors": 1, "score_sum": 2}
+    assert not ResponseRollup.objects.filter(n__lt=0).exists()

@@ -10,6 +10,9 @@ exactly from sums of these rows, over any grouping of the key.
 - `touchpoint_key` and `channel_key` hold the touchpoint's / channel's id, or 0 for none. They
   are plain integers rather than nullable foreign keys so that the unique key treats "none" as
   one value on SQLite and PostgreSQL alike (NULLs are distinct in a unique constraint).
+- `shard` splits one key's counts over a few rows (ROLLUP_SHARDS): each writing thread adds to
+  its own, so answers arriving at once for the same busy store and day do not queue on one row
+  lock. Readers always sum, so the split is invisible to them.
 - The rows are derived data: `insights.services.rollups_rebuild` recomputes a brand's from the
   raw answers at any time.
 """
@@ -20,6 +23,7 @@ from opencx.platform.models import Brand, Location
 from opencx.surveys.models import Question, Survey
 
 NONE_KEY = 0  # touchpoint_key / channel_key of an answer given without a touchpoint / channel
+ROLLUP_SHARDS = 8
 
 
 class ResponseRollup(models.Model):
@@ -32,6 +36,7 @@ class ResponseRollup(models.Model):
         default=NONE_KEY, help_text="Touchpoint id, 0: none"
     )
     channel_key = models.PositiveIntegerField(default=NONE_KEY, help_text="Channel id, 0: none")
+    shard = models.PositiveSmallIntegerField(default=0, help_text="0..ROLLUP_SHARDS-1")
     n = models.PositiveBigIntegerField(default=0, help_text="Scored answers")
     promoters = models.PositiveBigIntegerField(default=0, help_text="NPS questions: 9–10")
     passives = models.PositiveBigIntegerField(default=0, help_text="NPS questions: 7–8")
@@ -45,7 +50,7 @@ class ResponseRollup(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["question", "location", "day", "touchpoint_key", "channel_key"],
+                fields=["question", "location", "day", "touchpoint_key", "channel_key", "shard"],
                 name="rollup_key_unique",
             )
         ]

@@ -1,5 +1,7 @@
 """Writes of the rollups: increments on each recorded response, and a full rebuild per brand."""
 
+import os
+import threading
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -8,13 +10,13 @@ from functools import cache
 from zoneinfo import ZoneInfo
 
 from django.db import connection
-from django.db.models import Count, F
+from django.db.models import Count
 from django.db.models.functions import TruncDate
 
 from opencx.platform.models import Brand, Location
 from opencx.surveys.models import Answer, Question, Response
 
-from .models import COUNT_FIELDS, NONE_KEY, ResponseRollup
+from .models import COUNT_FIELDS, NONE_KEY, ROLLUP_SHARDS, ResponseRollup
 
 REBUILD_BATCH = 5000
 
@@ -51,20 +53,35 @@ def counts_of(rule: QuestionRule, score: int, times: int = 1) -> dict[str, int]:
 
 def rollups_remove(*, response: Response, scored: Iterable[tuple[Question, int]]) -> None:
     """Take back scores that `rollups_add` counted (a respondent changed an answer), inside the
-    caller's transaction; the rollup rows exist because the scores were added before."""
+    caller's transaction. The score was added to one shard of its key, maybe by another thread:
+    each count is taken from whichever shard rows hold enough of it (their sums stay exact)."""
     location = response.location
     day = local_day(response.created_at, location)
     for question, score in scored:
-        delta = counts_of(QuestionRule.of(question), score)
-        updated = ResponseRollup.objects.filter(
-            question_id=question.pk,
-            location_id=location.pk,
-            day=day,
-            touchpoint_key=response.touchpoint_id or NONE_KEY,
-            channel_key=response.channel_id or NONE_KEY,
-        ).update(**{name: F(name) - value for name, value in delta.items()})
-        if not updated:
-            raise RuntimeError(f"no rollup row holds response {response.pk}'s score to remove")
+        rows = list(
+            ResponseRollup.objects.select_for_update()
+            .filter(
+                question_id=question.pk,
+                location_id=location.pk,
+                day=day,
+                touchpoint_key=response.touchpoint_id or NONE_KEY,
+                channel_key=response.channel_id or NONE_KEY,
+            )
+            .order_by("shard")
+        )
+        for name, value in counts_of(QuestionRule.of(question), score).items():
+            remaining = value
+            for row in rows:
+                if remaining == 0:
+                    break
+                taken = (
+                    remaining if name.startswith("score_") else min(getattr(row, name), remaining)
+                )
+                setattr(row, name, getattr(row, name) - taken)
+                remaining -= taken
+            if remaining:
+                raise RuntimeError(f"no rollup row holds response {response.pk}'s score to remove")
+        ResponseRollup.objects.bulk_update(rows, list(COUNT_FIELDS))
 
 
 def local_day(moment: datetime, location: Location) -> date:
@@ -80,6 +97,7 @@ def rollups_add(*, response: Response, scored: Iterable[tuple[Question, int]]) -
     """
     location = response.location
     day = connection.ops.adapt_datefield_value(local_day(response.created_at, location))
+    shard = (os.getpid() * 7919 + threading.get_ident()) % ROLLUP_SHARDS  # this writer's own row
     with connection.cursor() as cursor:
         for question, score in scored:
             delta = counts_of(QuestionRule.of(question), score)
@@ -93,6 +111,7 @@ def rollups_add(*, response: Response, scored: Iterable[tuple[Question, int]]) -
                     day,
                     response.touchpoint_id or NONE_KEY,
                     response.channel_id or NONE_KEY,
+                    shard,
                     *(delta[name] for name in COUNT_FIELDS),
                 ],
             )
@@ -102,7 +121,7 @@ def rollups_add(*, response: Response, scored: Iterable[tuple[Question, int]]) -
 def _upsert_sql() -> str:
     quote = connection.ops.quote_name
     table = quote(ResponseRollup._meta.db_table)
-    key = ["question_id", "location_id", "day", "touchpoint_key", "channel_key"]
+    key = ["question_id", "location_id", "day", "touchpoint_key", "channel_key", "shard"]
     columns = ["brand_id", "survey_id", *key, *COUNT_FIELDS]
     increments = ", ".join(
         f"{quote(name)} = {table}.{quote(name)} + excluded.{quote(name)}" for name in COUNT_FIELDS
@@ -142,6 +161,7 @@ def rollups_rebuild(*, brand: Brand) -> int:
             Answer.objects.filter(
                 response__brand=brand,
                 response__location__timezone=zone,
+                question__kind__in=Question.SCALED_KINDS,
                 score__isnull=False,
             )
             .annotate(day=TruncDate("response__created_at", tzinfo=ZoneInfo(zone)))
