@@ -111,3 +111,13 @@ def test_business_time_is_bounded_and_additive(a, b, c):
     assert always.business_seconds(first, last) == pytest.approx(
         last.timestamp() - first.timestamp(), abs=1e-6
     )
+
+
+def test_moments_across_the_spring_gap_are_ordered_by_instant_not_wall_clock():
+    # 02:00 does not exist in Berlin on 2024-03-31; with fold=1 it is 00:00 UTC, which is
+    # before 01:00:00.000001+01:00 although its wall clock reads later.
+    gap = dt.datetime(2024, 3, 31, 2, 0, fold=1, tzinfo=BERLIN)
+    just_after = dt.datetime(2024, 3, 31, 1, 0, 0, 1, tzinfo=BERLIN)
+    assert OFFICE.business_seconds(gap, just_after) >= 0
+    with pytest.raises(ValueError):
+        OFFICE.business_seconds(just_after, gap)

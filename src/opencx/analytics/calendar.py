@@ -132,7 +132,9 @@ class BusinessCalendar:
         """Seconds of business time between two aware moments (end before start is an error)."""
         _check_aware(start, "start")
         _check_aware(end, "end")
-        if end < start:
+        # Compare instants: aware datetimes sharing a tzinfo compare by wall clock, which is
+        # wrong across a DST change (a 02:00 that does not exist can be earlier than 01:00).
+        if end.timestamp() < start.timestamp():
             raise ValueError(f"end {end.isoformat()} is before start {start.isoformat()}")
         first, last = start.timestamp(), end.timestamp()
         day = start.astimezone(self.zone).date()
