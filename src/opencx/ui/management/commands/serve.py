@@ -1,6 +1,8 @@
 """`opencx serve [--port N]`: serve the app with gunicorn (threads), static files by WhiteNoise."""
 
+import atexit
 import os
+import subprocess
 import sys
 
 from django.conf import settings
@@ -37,9 +39,20 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", 8000)))
         parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_WORKERS", 2)))
         parser.add_argument("--threads", type=int, default=int(os.environ.get("WEB_THREADS", 8)))
+        parser.add_argument(
+            "--no-worker",
+            action="store_true",
+            help="Do not start `opencx work` (queued tasks, reminders) beside the web server",
+        )
 
-    def handle(self, *args, host, port, workers, threads, **options):
+    def handle(self, *args, host, port, workers, threads, no_worker, **options):
         self.stdout.write(f"OpenCX serving on http://{host}:{port} (debug={settings.DEBUG})")
+        if not no_worker:
+            # The embedded default: one machine, one command. The worker stops with the server.
+            worker = subprocess.Popen(
+                [sys.executable, "-m", "opencx.cli", "work", "--parent", str(os.getpid())]
+            )
+            atexit.register(worker.terminate)
         _Server(
             {
                 "bind": f"{host}:{port}",
