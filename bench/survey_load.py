@@ -195,6 +195,7 @@ def run_backend(args) -> None:
                 str(args.workers),
                 "--threads",
                 str(args.threads),
+                "--no-worker",  # the web server alone: the task worker is not in this path
             ],
             stdout=log,
             stderr=subprocess.STDOUT,
