@@ -10,9 +10,9 @@ exactly from sums of these rows, over any grouping of the key.
 - `touchpoint_key` and `channel_key` hold the touchpoint's / channel's id, or 0 for none. They
   are plain integers rather than nullable foreign keys so that the unique key treats "none" as
   one value on SQLite and PostgreSQL alike (NULLs are distinct in a unique constraint).
-- `shard` splits one key's counts over a few rows (ROLLUP_SHARDS): each write adds to a shard
-  drawn at random, so answers arriving at once for the same busy store and day seldom queue on
-  one row lock. Readers always sum, so the split is invisible to them.
+- `shard` splits one key's counts over a few rows (ROLLUP_SHARDS): each writing thread adds to
+  its own, so answers arriving at once for the same busy store and day do not queue on one row
+  lock. Readers always sum, so the split is invisible to them.
 - The rows are derived data: `insights.services.rollups_rebuild` recomputes a brand's from the
   raw answers at any time.
 """

@@ -1,6 +1,7 @@
 """Writes of the rollups: increments on each recorded response, and a full rebuild per brand."""
 
-import random
+import os
+import threading
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -96,9 +97,7 @@ def rollups_add(*, response: Response, scored: Iterable[tuple[Question, int]]) -
     """
     location = response.location
     day = connection.ops.adapt_datefield_value(local_day(response.created_at, location))
-    # Drawn per write: concurrent writers of one busy key seldom meet on a row, and no two
-    # threads are tied to the same row for good (as a fixed per-thread choice can leave them).
-    shard = random.randrange(ROLLUP_SHARDS)
+    shard = (os.getpid() * 7919 + threading.get_ident()) % ROLLUP_SHARDS  # this writer's own row
     with connection.cursor() as cursor:
         for question, score in scored:
             delta = counts_of(QuestionRule.of(question), score)
