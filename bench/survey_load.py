@@ -203,6 +203,10 @@ def run_backend(args) -> None:
             start_new_session=True,
         )
         _wait_healthy(port, server, log.name)
+        if database:
+            # As pgbench does: flush what earlier runs left dirty, so their deferred writes do
+            # not land in this run's measurement.
+            _pg_admin(args.postgres_url, "CHECKPOINT")
         figures = _load(args, port, world, server.pid, database)
         _stop(server)
         server = None
