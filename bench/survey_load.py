@@ -316,6 +316,7 @@ class Stats:
         self.latencies: list[tuple[float, float, int]] = []  # (start, seconds, status)
         self.statuses: dict[str, int] = {}
         self.gets = 0
+        self.loop_lag_ms = 0.0
 
     def count(self, status: str) -> None:
         self.statuses[status] = self.statuses.get(status, 0) + 1
@@ -470,8 +471,18 @@ async def _drive(args, port: int, world: dict) -> tuple[Stats, float, float]:
     measure_from = begin + args.warmup
     deadline = measure_from + args.seconds
     schedule = Schedule(args.rate, begin + 1.0) if args.rate > 0 else None
+    watch = asyncio.create_task(_watch_loop(stats, deadline))
     await asyncio.gather(*(r.run(deadline, timeout=60, schedule=schedule) for r in respondents))
+    await watch
     return stats, measure_from, deadline
+
+
+async def _watch_loop(stats: "Stats", deadline: float) -> None:
+    """How late this client's own event loop wakes: a stall seen here is not the server's."""
+    while time.perf_counter() < deadline:
+        planned = time.perf_counter() + 0.01
+        await asyncio.sleep(0.01)
+        stats.loop_lag_ms = max(stats.loop_lag_ms, (time.perf_counter() - planned) * 1000)
 
 
 def _load(args, port: int, world: dict, server_pid: int, database: str | None) -> dict:
@@ -521,6 +532,7 @@ def _load(args, port: int, world: dict, server_pid: int, database: str | None) -
         "workers": args.workers,
         "threads": args.threads,
         "client_cpu_share": round(client_cpu / elapsed, 2),
+        "client_loop_lag_max_ms": round(stats.loop_lag_ms, 1),
         "machine_cpu_busy_share": busy,
         "cpus": cpus,
         "server_cpu_ms_per_response": per_response["server"],
