@@ -27,7 +27,7 @@ from .builder_forms import (
     check_spec,
 )
 from .definitions import dump_definition, library, parse_definition, spec_of
-from .models import Answer, Question, Survey
+from .models import Question, Survey
 from .services import survey_create_from_template, survey_import
 
 FORMATS = {"yaml": "application/yaml; charset=utf-8", "json": "application/json"}
@@ -36,18 +36,6 @@ FORMATS = {"yaml": "application/yaml; charset=utf-8", "json": "application/json"
 def _edit_url(survey: Survey, anchor: str = "") -> str:
     url = reverse("surveys:edit", args=[survey.brand.slug, survey.pk])  # brand is cached
     return f"{url}#{anchor}" if anchor else url
-
-
-def _answered_keys(survey: Survey) -> set[str]:
-    """Keys of the questions that have answers: their meaning is locked (see survey_import).
-
-    A fact about the definition, not about any response, so it is not location-scoped.
-    """
-    return set(
-        Answer.objects.filter(question__survey=survey)
-        .values_list("question__key", flat=True)
-        .distinct()
-    )
 
 
 @brand_page
@@ -145,7 +133,9 @@ def survey_edit(request, pk):
         {
             "survey": survey,
             "form": form,
-            "rows": _question_rows(survey, _answered_keys(survey) if can_manage else set()),
+            "rows": _question_rows(
+                survey, selectors.answered_question_keys(survey) if can_manage else set()
+            ),
             "can_manage": can_manage,
         },
     )
@@ -192,7 +182,7 @@ def question_edit(request, pk):
             "form": form,
             "groups": form.field_groups(),
             "key": key,
-            "answered": can_manage and key in _answered_keys(survey),
+            "answered": can_manage and key in selectors.answered_question_keys(survey),
             "can_manage": can_manage,
             "scaled_kinds": sorted(Question.SCALED_KINDS),
             "choice_kinds": sorted(Question.CHOICE_KINDS),

@@ -5,11 +5,11 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
+from opencx.inbox.selectors import channels_visible_to
 from opencx.platform.errors import AppError
-from opencx.platform.models import Channel, Touchpoint
 from opencx.platform.numbers import whole_number
 from opencx.platform.roles import Capability
-from opencx.platform.selectors import location_get
+from opencx.platform.selectors import location_get, touchpoints_of
 from opencx.ui.brand_views import brand_page, location_choices
 
 from . import selectors
@@ -44,12 +44,12 @@ def survey_links(request, pk):
                 raise AppError("Choose a location.", field="location")
             location = location_get(actor, pk=location_pk)
             touchpoint = _optional(
-                Touchpoint.objects.filter(brand=actor.brand),
+                touchpoints_of(actor),
                 request.POST.get("touchpoint", ""),
                 "touchpoint",
             )
             channel = _optional(
-                Channel.objects.filter(brand=actor.brand),
+                channels_visible_to(actor),
                 request.POST.get("channel", ""),
                 "channel",
             )
@@ -88,8 +88,8 @@ def survey_links(request, pk):
             "links": links,
             "error": error,
             "locations": location_choices(actor, request.current_location),
-            "touchpoints": Touchpoint.objects.filter(brand=actor.brand, is_active=True),
-            "channels": Channel.objects.filter(brand=actor.brand),
+            "touchpoints": touchpoints_of(actor).filter(is_active=True),
+            "channels": channels_visible_to(actor),
             "can_manage": actor.can(Capability.MANAGE_FEEDBACK),
         },
         status=422 if error else 200,

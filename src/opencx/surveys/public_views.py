@@ -20,7 +20,7 @@ from django.db.models import Prefetch
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
@@ -35,10 +35,14 @@ from . import public_forms
 from .models import Invitation, Question, Response, Survey, SurveyLink
 from .services import (
     invitation_from_token,
+    invitation_opened,
     ordered_questions,
+    quota_reached,
     response_record,
     response_review_clicked,
     response_update,
+    scores_by_key,
+    stored_answers,
 )
 
 RESPONSE_SALT = "opencx.surveys.response"
@@ -153,32 +157,6 @@ def _response_of(ref: str) -> Response:
     return response
 
 
-def _scores(questions: list[Question], answers: dict[int, object]) -> dict[str, int]:
-    return {q.key: answers[q.pk] for q in questions if q.is_scaled and q.pk in answers}  # type: ignore[misc]
-
-
-def _stored_answers(response: Response, questions: list[Question]) -> dict[int, object]:
-    kinds = {q.pk: q for q in questions}
-    stored: dict[int, object] = {}
-    for answer in response.answers.all():
-        question = kinds.get(answer.question_id)
-        if question is None:
-            continue
-        if question.is_scaled:
-            stored[question.pk] = answer.score
-        elif question.kind == Question.Kind.CONSENT:
-            stored[question.pk] = bool(answer.score)
-        elif question.kind in Question.CHOICE_KINDS:
-            stored[question.pk] = (
-                answer.choices[0]
-                if question.kind == "single" and answer.choices
-                else answer.choices
-            )
-        else:
-            stored[question.pk] = answer.text
-    return stored
-
-
 def _question_view(question: Question, language: str, survey: Survey, raw, error: str) -> dict:
     fallback = survey.default_language
     item = {
@@ -251,7 +229,7 @@ def _page_context(
 ) -> dict:
     survey = placement.survey
     questions = [q for page in pages for q in page]
-    scores = _scores(questions, known)
+    scores = scores_by_key(questions, known)
     raw = {**known, **(form.raw if form else {})}
     errors = form.errors if form else {}
     items = []
@@ -294,12 +272,21 @@ def _limited(request, placement: Placement) -> bool:
     )
 
 
+def _too_many(request, survey: Survey, language: str):
+    message = _("Too many answers from here. Please wait a minute.")
+    return _render(
+        request,
+        "message.html",
+        {"survey": survey, "message": message},
+        language=language,
+        status=429,
+    )
+
+
 def _closed_reason(survey: Survey) -> str:
     if not survey.is_active:
         return _("This survey is closed.")
-    if survey.quota is not None and (
-        Response.objects.filter(survey=survey, is_partial=False).count() >= survey.quota
-    ):
+    if quota_reached(survey):
         return _("This survey has all the answers it needs. Thank you!")
     return ""
 
@@ -322,9 +309,7 @@ def _start(request, placement: Placement, *, action: str):
                 status=410,
             )
         if invitation.opened_at is None:
-            Invitation.objects.filter(pk=invitation.pk, opened_at__isnull=True).update(
-                opened_at=timezone.now()
-            )
+            invitation_opened(invitation=invitation)
     with translation.override(language if language in INTERFACE_LANGUAGES else "en"):
         closed = _closed_reason(survey)
     if closed:
@@ -357,18 +342,9 @@ def _start(request, placement: Placement, *, action: str):
         return _render(request, "done.html", {"survey": survey}, language=language)
     with translation.override(language if language in INTERFACE_LANGUAGES else "en"):
         if _limited(request, placement):
-            return _render(
-                request,
-                "message.html",
-                {
-                    "survey": survey,
-                    "message": _("Too many answers from here. Please wait a minute."),
-                },
-                language=language,
-                status=429,
-            )
+            return _too_many(request, survey, language)
         form = public_forms.read_page(request.POST, pages[0], {})
-        scores = _scores(questions, form.answers)
+        scores = scores_by_key(questions, form.answers)
         is_last = len(pages) == 1
         if form.is_valid:
             missing = public_forms.missing_required(pages[0], form.answers, scores)
@@ -431,8 +407,8 @@ def _redirect_to_next(
     questions = ordered_questions(response.survey)
     pages = public_forms.pages_of(questions)
     if stored is None:
-        stored = _stored_answers(response, questions)
-    scores = _scores(questions, stored)
+        stored = stored_answers(response, questions)
+    scores = scores_by_key(questions, stored)
     for index in range(page_index, len(pages)):
         if any(public_forms.is_shown(q, scores) for q in pages[index]):
             target = reverse("survey_public:step", kwargs={"ref": ref, "page": index + 1})
@@ -468,7 +444,7 @@ def step(request, ref: str, page: int):
     if not 1 <= page - 1 < len(pages):
         raise Http404("No such page.")
     page_index = page - 1
-    stored = _stored_answers(response, questions)
+    stored = stored_answers(response, questions)
     placement = Placement(
         survey, response.location, None, None, link=response.link, invitation=response.invitation
     )
@@ -490,19 +466,10 @@ def step(request, ref: str, page: int):
         return _render(request, "done.html", {"survey": survey}, language=language)
     with translation.override(language if language in INTERFACE_LANGUAGES else "en"):
         if _limited(request, placement):
-            return _render(
-                request,
-                "message.html",
-                {
-                    "survey": survey,
-                    "message": _("Too many answers from here. Please wait a minute."),
-                },
-                language=language,
-                status=429,
-            )
-        scores = _scores(questions, stored)
+            return _too_many(request, survey, language)
+        scores = scores_by_key(questions, stored)
         form = public_forms.read_page(request.POST, pages[page_index], scores)
-        merged_scores = _scores(questions, {**stored, **form.answers})
+        merged_scores = scores_by_key(questions, {**stored, **form.answers})
         if form.is_valid:
             form.errors.update(
                 public_forms.missing_required(

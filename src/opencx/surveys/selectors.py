@@ -494,3 +494,15 @@ def survey_links(actor: Actor, *, survey: Survey) -> QuerySet[SurveyLink]:
         .select_related("location", "touchpoint", "channel")
         .order_by("location__path", "touchpoint__position", "channel__name", "pk")
     )
+
+
+def answered_question_keys(survey: Survey) -> set[str]:
+    """Keys of the survey's questions that have answers: their meaning is locked.
+
+    A fact about the definition, not about any response, so it is not location-scoped.
+    """
+    return set(
+        Answer.objects.filter(question__survey=survey)
+        .values_list("question__key", flat=True)
+        .distinct()
+    )

@@ -1,6 +1,7 @@
 """Writes of surveys and responses. `response_record` is the one write path for a new response."""
 
 import secrets
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.core import signing
@@ -30,6 +31,7 @@ from .models import (
     SurveyOptOut,
     SurveyPolicy,
 )
+from .selectors import answered_question_keys
 
 # Used when a scaled question does not store its own bounds.
 DEFAULT_SCALES = {Question.Kind.NPS: (0, 10)}
@@ -160,12 +162,13 @@ def _cleaned_answers(questions: dict[int, Question], answers: dict) -> dict[int,
     return cleaned
 
 
-def _scores_by_key(questions: dict[int, Question], answers: dict) -> dict[str, int]:
-    return {q.key: answers[q.pk] for q in questions.values() if q.is_scaled and q.pk in answers}
+def scores_by_key(questions: Iterable[Question], answers: dict) -> dict[str, int]:
+    """The scores among `answers` (question id → value), by question key: what branching reads."""
+    return {q.key: answers[q.pk] for q in questions if q.is_scaled and q.pk in answers}
 
 
 def _check_complete(questions: dict[int, Question], answers: dict) -> None:
-    scores = _scores_by_key(questions, answers)
+    scores = scores_by_key(questions.values(), answers)
     for question in questions.values():
         if question.required and question.pk not in answers and is_shown(question, scores):
             raise AppError("This question needs an answer.", field=_field(question.pk))
@@ -173,7 +176,7 @@ def _check_complete(questions: dict[int, Question], answers: dict) -> None:
 
 def _drop_hidden(questions: dict[int, Question], answers: dict) -> dict:
     """Answers to questions the branching no longer shows are not kept."""
-    scores = _scores_by_key(questions, answers)
+    scores = scores_by_key(questions.values(), answers)
     return {qid: value for qid, value in answers.items() if is_shown(questions[qid], scores)}
 
 
@@ -181,11 +184,17 @@ def _scored(questions: dict[int, Question], answers: dict) -> list[tuple[Questio
     return [(questions[qid], value) for qid, value in answers.items() if questions[qid].is_scaled]
 
 
+def quota_reached(survey: Survey) -> bool:
+    """Whether the survey has as many complete responses as its quota asks for."""
+    return (
+        survey.quota is not None
+        and Response.objects.filter(survey=survey, is_partial=False).count() >= survey.quota
+    )
+
+
 def _check_quota(survey: Survey) -> None:
-    if survey.quota is not None:
-        complete = Response.objects.filter(survey=survey, is_partial=False).count()
-        if complete >= survey.quota:
-            raise Conflict("This survey has all the responses it needs.", field="survey")
+    if quota_reached(survey):
+        raise Conflict("This survey has all the responses it needs.", field="survey")
 
 
 def response_record(
@@ -281,10 +290,7 @@ def response_update(*, response: Response, answers: dict[int, object], complete:
             raise Conflict("This response is complete and can no longer change.", field="response")
         survey = response.survey
         questions = {q.pk: q for q in survey.questions.order_by("position", "pk")}
-        before = {
-            answer.question_id: _stored_value(questions[answer.question_id], answer)
-            for answer in response.answers.all()
-        }
+        before = stored_answers(response, questions.values())
         merged = {**before, **_cleaned_answers(questions, answers)}
         for qid, value in answers.items():
             if _is_empty(value) or (isinstance(value, str) and not strip_tags(value).strip()):
@@ -324,7 +330,17 @@ def response_update(*, response: Response, answers: dict[int, object], complete:
     return response
 
 
-def _stored_value(question: Question, answer: Answer):
+def stored_answers(response: Response, questions: Iterable[Question]) -> dict[int, object]:
+    """The response's answers as question id → value, in the shapes `response_update` takes."""
+    by_id = {question.pk: question for question in questions}
+    return {
+        answer.question_id: answer_value(by_id[answer.question_id], answer)
+        for answer in response.answers.all()
+        if answer.question_id in by_id
+    }
+
+
+def answer_value(question: Question, answer: Answer):
     if question.kind == Question.Kind.TEXT:
         return answer.text
     if question.kind in Question.CHOICE_KINDS:
@@ -332,6 +348,13 @@ def _stored_value(question: Question, answer: Answer):
     if question.kind == Question.Kind.CONSENT:
         return bool(answer.score)
     return answer.score
+
+
+def invitation_opened(*, invitation: Invitation) -> None:
+    """The invitee opened the survey from the link (the first time is kept)."""
+    Invitation.objects.filter(pk=invitation.pk, opened_at__isnull=True).update(
+        opened_at=timezone.now()
+    )
 
 
 def response_review_clicked(*, response: Response) -> None:
@@ -391,9 +414,7 @@ def survey_import(*, actor: Actor, spec: SurveySpec) -> Survey:
                     field="slug",
                 ) from error
         existing = {question.key: question for question in survey.questions.all()}
-        answered = set(
-            Answer.objects.filter(question__survey=survey).values_list("question__key", flat=True)
-        )
+        answered = answered_question_keys(survey)
         wanted = {question.key for question in spec.questions}
         for key in sorted(set(existing) - wanted):
             if key in answered:
@@ -573,11 +594,7 @@ def invitation_create(
         if identity is None
         else ("no consent for this channel" if not consented else _fatigue_reason(contact, now=now))
     )
-    if (
-        not reason
-        and survey.quota is not None
-        and Response.objects.filter(survey=survey, is_partial=False).count() >= survey.quota
-    ):
+    if not reason and quota_reached(survey):
         reason = "the survey's quota is reached"
     if not reason and not survey.is_active:
         reason = "the survey is not active"
