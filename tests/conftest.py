@@ -1,6 +1,13 @@
-"""Shared fixtures: a brand with a small hierarchy and one member per role."""
+"""Shared fixtures: a brand with a small hierarchy and one member per role; a real SMTP server
+on loopback and tasks run at once, for whatever sends mail."""
+
+import email
+import socket
+from email import policy
 
 import pytest
+from aiosmtpd.controller import Controller
+from django.test import override_settings
 
 from opencx.platform.actor import Actor
 from opencx.platform.roles import Role
@@ -107,3 +114,58 @@ def _fresh_public_link_cache():
     from opencx.surveys import public_views
 
     public_views._placements.clear()
+
+
+class Mailbox:
+    """Collects every message the SMTP server accepts, parsed."""
+
+    def __init__(self):
+        self.envelopes = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.envelopes.append(envelope)
+        return "250 Message accepted for delivery"
+
+    @property
+    def messages(self) -> list[email.message.EmailMessage]:
+        return [
+            email.message_from_bytes(envelope.original_content, policy=policy.default)
+            for envelope in self.envelopes
+        ]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_server():
+    """A real SMTP server (aiosmtpd) on a free loopback port; Django sends mail through it."""
+    mailbox = Mailbox()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    try:
+        with override_settings(
+            EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+            EMAIL_HOST="127.0.0.1",
+            EMAIL_PORT=controller.port,
+            EMAIL_HOST_USER="",
+            EMAIL_HOST_PASSWORD="",
+            EMAIL_USE_TLS=False,
+            EMAIL_USE_SSL=False,
+            EMAIL_TIMEOUT=10,
+        ):
+            yield mailbox
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def immediate_tasks():
+    """Tasks run as they are enqueued (the database backend would wait for a worker)."""
+    with override_settings(
+        TASKS={"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    ):
+        yield

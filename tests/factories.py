@@ -1,6 +1,6 @@
 """Factories for every model the tests need. Build data here, never by hand in a test."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import factory
 from django.utils import timezone
@@ -255,3 +255,29 @@ class WebEventFactory(factory.django.DjangoModelFactory):
     kind = "page_view"
     path = "/"
     occurred_at = factory.LazyFunction(timezone.now)
+
+
+class CaseRuleFactory(factory.django.DjangoModelFactory):
+    """A rule that opens a case for NPS answers of 6 or less, unless told otherwise."""
+
+    class Meta:
+        model = "cases.CaseRule"
+
+    brand = factory.SubFactory(BrandFactory)
+    name = factory.Sequence(lambda n: f"Rule {n}")
+    trigger = "nps_at_most"
+    threshold = 6
+
+
+class CaseFactory(factory.django.DjangoModelFactory):
+    """An open case (new) at a store, due in two days, acknowledge-by in four hours."""
+
+    class Meta:
+        model = "cases.Case"
+
+    brand = factory.SubFactory(BrandFactory)
+    location = factory.SubFactory(LocationFactory, brand=factory.SelfAttribute("..brand"))
+    title = factory.Sequence(lambda n: f"Unhappy customer {n}")
+    opened_at = factory.LazyFunction(timezone.now)
+    acknowledge_due_at = factory.LazyAttribute(lambda o: o.opened_at + timedelta(hours=4))
+    due_at = factory.LazyAttribute(lambda o: o.opened_at + timedelta(days=2))

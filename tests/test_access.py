@@ -8,13 +8,17 @@ BRAND_LEVEL below, so nobody adds a route without deciding who may see it.
 """
 
 import re
+from types import SimpleNamespace
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from opencx.cases.models import RoutingRule
+from opencx.integrations.models import WebhookDelivery, WebhookEndpoint
 from opencx.platform.roles import Role
 from opencx.platform.services import api_token_create
 from tests import factories
+from tests.offers import factories as offer_factories
 
 PARAM = re.compile(r"<(?:(?P<converter>\w+):)?(?P<name>\w+)>")
 
@@ -46,6 +50,15 @@ def _params(route):
 def _objects(brand, store):
     contact = factories.ContactFactory(brand=brand, home_location=store)
     survey = factories.SurveyFactory(brand=brand)
+    endpoint = WebhookEndpoint.objects.create(brand=brand, name="n8n", url="https://x.test/h")
+    delivery = WebhookDelivery.objects.create(
+        brand=brand, endpoint=endpoint, event="ping", event_id="e", payload={}
+    )
+    pool = offer_factories.CouponPoolFactory(brand=brand)
+    case_rule = factories.CaseRuleFactory(brand=brand)
+    route = RoutingRule.objects.create(
+        brand=brand, owner=factories.MembershipFactory(brand=brand, role=Role.CX_MANAGER).user
+    )
     return {
         "locations/": store,
         "customers/": contact,
@@ -63,11 +76,38 @@ def _objects(brand, store):
         "touchpoints/": factories.TouchpointFactory(brand=brand),
         "responses/": factories.ResponseFactory(survey=survey, location=store),
         "feedback-items/": factories.FeedbackItemFactory(brand=brand, location=store),
+        # Webhooks: brand-level admin rows (brand-wide reach, else 404; MANAGE_BRAND, else 403).
+        "settings/integrations/": endpoint,
+        "settings/integrations/deliveries/": delivery,
+        "webhooks/": endpoint,
+        "webhook-deliveries/": delivery,
+        "playbooks/": offer_factories.PlaybookFactory(brand=brand, location=store),
+        "playbooks/pools/": pool,
+        "coupon-pools/": pool,
+        "coupons/": offer_factories.CouponFactory(pool=pool, issued_location=store),
+        # Cases live at a location; their rules, routing and SLA are brand-level settings.
+        "cases/": factories.CaseFactory(brand=brand, location=store),
+        "cases/rules/": case_rule,
+        "cases/routing/": route,
+        "case-rules/": case_rule,
+        "routing-rules/": route,
+        "sla-policies/": SimpleNamespace(pk="high"),  # the path names a priority
     }
 
 
 # Brand-level objects everybody in the brand may see (a location manager too).
-BRAND_LEVEL = ("surveys/", "touchpoints/", "settings/touchpoints/")
+BRAND_LEVEL = (
+    "cases/rules/",
+    "cases/routing/",
+    "case-rules/",
+    "routing-rules/",
+    "sla-policies/",
+    "surveys/",
+    "touchpoints/",
+    "settings/touchpoints/",
+    "playbooks/pools/",
+    "coupon-pools/",
+)
 
 
 def _object_for(route_tail, objects):
@@ -94,7 +134,7 @@ def world(brand, store, sibling_store, owner):
 
 def test_routes_were_found():
     assert len(PAGE_ROUTES) >= 10
-    assert set(API_ROUTES) >= API_POSTS_THAT_ONLY_COMPUTE
+    assert set(API_ROUTES) >= API_POSTS_THAT_ONLY_COMPUTE | API_WRITES_OF_ONES_OWN
     assert any(r.startswith("b/<slug:brand_slug>/locations/") for r in PAGE_ROUTES)
 
 
@@ -125,7 +165,11 @@ def test_sibling_location_manager_gets_404_on_objects_of_another_store(
 
 
 # POSTs a viewer may make: choosing what to look at is not an admin action.
-VIEWER_MAY_POST = {"b/<slug:brand_slug>/switch/"}
+VIEWER_MAY_POST = {
+    "b/<slug:brand_slug>/switch/",
+    # Every member's own notification choices.
+    "b/<slug:brand_slug>/settings/integrations/notifications/",
+}
 
 
 @pytest.mark.parametrize("role", [Role.VIEWER, Role.AGENT])
@@ -179,6 +223,10 @@ API_POSTS_THAT_ONLY_COMPUTE = {
     for name in ("task-success", "error-rate", "time-on-task")
 }
 
+# Writes of the caller's own settings (their notification choices): any member may make them;
+# a non-member still gets 404. Their own tests check that nobody reaches someone else's.
+API_WRITES_OF_ONES_OWN = {"api/v1/brands/<slug>/me/notifications"}
+
 
 @pytest.mark.parametrize("route", [r for r in BRAND_API_ROUTES if len(_params(r)) > 1])
 def test_sibling_location_manager_gets_404_on_api_objects_of_another_store(
@@ -194,8 +242,12 @@ def test_sibling_location_manager_gets_404_on_api_objects_of_another_store(
         assert status in {404, 405}, url  # 405: the route has no GET (e.g. members/<id>)
 
 
+# Case work (status, owner, notes, replies...) is open to agents, who may reply to customers.
+AGENTS_WORK_CASES = ("api/v1/brands/<slug>/cases",)
+
+
 @pytest.mark.parametrize("role", [Role.VIEWER, Role.AGENT])
-@pytest.mark.parametrize("route", BRAND_API_ROUTES)
+@pytest.mark.parametrize("route", [r for r in BRAND_API_ROUTES if r not in API_WRITES_OF_ONES_OWN])
 def test_lower_roles_get_403_on_every_api_write(client, world, brand, make_actor, role, route):
     actor = make_actor(role)
     headers = {"Authorization": f"Bearer {api_token_create(user=actor.user, name='t').secret}"}
@@ -209,6 +261,9 @@ def test_lower_roles_get_403_on_every_api_write(client, world, brand, make_actor
         response = getattr(client, method)(
             url, data=body, content_type="application/json", headers=headers
         )
+        if role == Role.AGENT and route.startswith(AGENTS_WORK_CASES):
+            assert response.status_code < 500, f"{role} {method} {url} -> {response}"
+            continue  # agents work cases; a viewer still gets 403 whatever the body
         assert response.status_code in {403, 405}, f"{role} {method} {url} -> {response}"
         if response.status_code == 403:
             assert response.json()["code"] == "forbidden"

@@ -121,3 +121,30 @@ def test_moments_across_the_spring_gap_are_ordered_by_instant_not_wall_clock():
     assert OFFICE.business_seconds(gap, just_after) >= 0
     with pytest.raises(ValueError):
         OFFICE.business_seconds(just_after, gap)
+
+
+def test_deadline_counts_only_open_hours():
+    # Monday 16:00 + 3 business hours: 1 h on Monday, Tuesday 09:00–11:00.
+    assert OFFICE.deadline(at(4, 16), 3 * 3600) == at(5, 11)
+    # Tuesday 16:30 + 2 h: Wednesday is a holiday, so Thursday 10:30.
+    assert OFFICE.deadline(at(5, 16, 30), 2 * 3600) == at(7, 10, 30)
+    # Inside the lunch break the clock waits for 13:00.
+    assert OFFICE.deadline(at(4, 12, 15), 1800) == at(4, 13, 30)
+    # Zero business time from a closed moment is the next opening.
+    assert OFFICE.deadline(at(10, 8), 0) == at(11, 9)
+
+
+def test_deadline_without_any_open_hours_is_refused():
+    closed = BusinessCalendar.weekly("UTC", {})
+    with pytest.raises(ValueError, match="no business hours"):
+        closed.deadline(at(4, 9), 60)
+    with pytest.raises(ValueError, match="non-negative"):
+        OFFICE.deadline(at(4, 9), -1)
+
+
+@settings(max_examples=40, deadline=None)
+@given(moments, st.integers(min_value=0, max_value=200 * 3600))
+def test_deadline_is_the_inverse_of_business_seconds(start, seconds):
+    due = OFFICE.deadline(start, seconds)
+    assert due.timestamp() >= start.timestamp()
+    assert OFFICE.business_seconds(start, due) == pytest.approx(seconds, abs=1e-3)

@@ -1,61 +1,62 @@
+"""Reads of the closed loop: every one scoped to the actor's brand and reach."""
+
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 
 from opencx.cases import selectors
+from opencx.cases.models import Case
+from opencx.platform.errors import NotFound
 from opencx.platform.roles import Role
-from tests.factories import FeedbackItemFactory, ResponseFactory, SurveyFactory
+from tests.factories import CaseFactory, CaseRuleFactory
 
 pytestmark = pytest.mark.django_db
 
 
-def _keys(actor, location=None):
-    since = timezone.now() - timedelta(days=30)
-    return selectors.follow_up_candidate_keys(actor, location=location, detractors_since=since)
-
-
-def test_candidates_merge_both_sources_newest_first(owner_actor, brand, store):
+def test_case_list_filters(owner_actor, brand, other_brand, store, sibling_store, manager):
     now = timezone.now()
-    survey = SurveyFactory(brand=brand)
-    older = ResponseFactory(
-        survey=survey, location=store, score=4, comment="Meh", created_at=now - timedelta(days=3)
-    )
-    newer = FeedbackItemFactory(
-        brand=brand, location=store, rating=2, occurred_at=now - timedelta(days=1)
-    )
-    ResponseFactory(survey=survey, location=store, score=9, comment="Promoter")
+    mine = CaseFactory(brand=brand, location=store, owner=manager, root_cause="staff")
+    late = CaseFactory(brand=brand, location=sibling_store, due_at=now - timedelta(minutes=1))
+    done = CaseFactory(brand=brand, location=store, status=Case.Status.RESOLVED)
+    CaseFactory(brand=other_brand)
 
-    keys = list(_keys(owner_actor))
-    candidates = selectors.follow_up_candidates(owner_actor, keys=keys)
+    def listed(**filters):
+        return list(selectors.case_list(owner_actor, filters=selectors.CaseFilters(**filters)))
 
-    assert [(k[0], k[1]) for k in keys] == [
-        (newer.pk, selectors.REVIEW),
-        (older.pk, selectors.RESPONSE),
-    ]
-    assert [(c.review, c.response) for c in candidates] == [(newer, None), (None, older)]
-    assert [c.location for c in candidates] == [store, store]
+    assert set(listed()) == {mine, late, done}
+    assert set(listed(status="open")) == {mine, late}
+    assert listed(status="resolved") == [done]
+    assert listed(owner=manager.pk) == [mine]
+    assert set(listed(owner=0)) == {late, done}
+    assert listed(location=sibling_store) == [late]
+    assert listed(overdue=True) == [late]
+    assert listed(root_cause="staff") == [mine]
 
 
-def test_candidates_of_a_location_manager_stay_in_their_subtree(
-    make_actor, brand, store, sibling_store
+def test_a_location_manager_reaches_only_their_store(brand, store, sibling_store, make_actor):
+    here = CaseFactory(brand=brand, location=store)
+    there = CaseFactory(brand=brand, location=sibling_store)
+    actor = make_actor(Role.LOCATION_MANAGER, store)
+    assert list(selectors.cases_visible_to(actor)) == [here]
+    assert selectors.case_get(actor, pk=here.pk) == here
+    with pytest.raises(NotFound):
+        selectors.case_get(actor, pk=there.pk)
+    assert selectors.case_status_counts(actor) == {"new": 1}
+
+
+def test_assignees_are_the_members_who_may_work_the_location(
+    owner_actor, brand, store, sibling_store, manager, cx_manager, make_actor
 ):
-    survey = SurveyFactory(brand=brand)
-    mine = ResponseFactory(survey=survey, location=store, score=1, comment="Mine")
-    ResponseFactory(survey=survey, location=sibling_store, score=1, comment="Theirs")
-    FeedbackItemFactory(brand=brand, location=sibling_store, rating=1)
-    manager = make_actor(Role.LOCATION_MANAGER, store)
-
-    candidates = selectors.follow_up_candidates(manager, keys=_keys(manager))
-
-    assert [c.response for c in candidates] == [mine]
+    elsewhere = make_actor(Role.LOCATION_MANAGER, sibling_store).user
+    viewer = make_actor(Role.VIEWER).user
+    people = set(selectors.case_assignees(owner_actor, location=store))
+    assert {manager, cx_manager, owner_actor.user} <= people
+    assert elsewhere not in people and viewer not in people
 
 
-def test_switcher_location_narrows_the_candidates(owner_actor, brand, store, sibling_store):
-    survey = SurveyFactory(brand=brand)
-    ResponseFactory(survey=survey, location=store, score=1, comment="Here")
-    theirs = FeedbackItemFactory(brand=brand, location=sibling_store, rating=1)
-
-    keys = list(_keys(owner_actor, location=sibling_store))
-
-    assert [(k[0], k[1]) for k in keys] == [(theirs.pk, selectors.REVIEW)]
+def test_rules_of_another_brand_are_404(owner_actor, brand, other_brand):
+    ours, theirs = CaseRuleFactory(brand=brand), CaseRuleFactory(brand=other_brand)
+    assert list(selectors.case_rules_of(owner_actor)) == [ours]
+    with pytest.raises(NotFound):
+        selectors.case_rule_get(owner_actor, pk=theirs.pk)

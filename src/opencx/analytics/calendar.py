@@ -146,6 +146,28 @@ class BusinessCalendar:
             day += dt.timedelta(days=1)
         return total
 
+    def deadline(self, start: dt.datetime, seconds: float) -> dt.datetime:
+        """The moment at which `seconds` of business time have passed since `start` (a due date
+        for an SLA in business hours). Raises ValueError when the schedule never opens."""
+        _check_aware(start, "start")
+        if seconds < 0:
+            raise ValueError(f"a deadline needs a non-negative duration, got {seconds}")
+        if not any(self.week):
+            raise ValueError("the schedule has no business hours, so no deadline can be reached")
+        left, first = float(seconds), start.timestamp()
+        day = start.astimezone(self.zone).date()
+        # A week of holidays can close every day; ten years is past any real schedule.
+        for _ in range(3660):
+            for opens, closes in self._openings(day):
+                begin = max(opens, first)
+                if begin >= closes:
+                    continue
+                if closes - begin >= left:
+                    return dt.datetime.fromtimestamp(begin + left, tz=self.zone)
+                left -= closes - begin
+            day += dt.timedelta(days=1)
+        raise ValueError("no business hours within ten years of the start")
+
     def business_hours(self, start: dt.datetime, end: dt.datetime) -> float:
         return self.business_seconds(start, end) / 3600
 

@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "opencx.insights",
     "opencx.assistant",
     "opencx.offers",
+    "opencx.integrations",
     "opencx.api",
     "opencx.ui",
     "opencx.demo",
@@ -164,5 +165,7 @@ LOGGING = {
 SURVEY_RATE_PER_IP = env.int("SURVEY_RATE_PER_IP", default=30)
 SURVEY_RATE_PER_LINK = env.int("SURVEY_RATE_PER_LINK", default=600)
 SURVEY_RATE_PER_INVITATION = env.int("SURVEY_RATE_PER_INVITATION", default=10)
+OFFERS_RATE_PER_IP = env.int("OFFERS_RATE_PER_IP", default=20)
+OFFERS_RATE_PER_LINK = env.int("OFFERS_RATE_PER_LINK", default=10)
 OPENCX_PUBLIC_HOST = env.str("OPENCX_PUBLIC_HOST", default="127.0.0.1:8000")
 OPENCX_DEMO_PASSWORD = env.str("OPENCX_DEMO_PASSWORD", default="opencx-demo")

@@ -13,8 +13,10 @@ brand_urls = [
     path("feedback/", include("opencx.feedback.urls")),
     path("inbox/", include("opencx.inbox.urls")),
     path("cases/", include("opencx.cases.urls")),
+    path("playbooks/", include("opencx.offers.urls")),
     path("customers/", include("opencx.contacts.urls")),
     path("locations/", include("opencx.platform.location_urls")),
+    path("settings/integrations/", include("opencx.integrations.urls")),
     path("settings/", include("opencx.platform.settings_urls")),
 ]
 
@@ -25,6 +27,7 @@ urlpatterns = [
     path("accounts/", include("opencx.platform.account_urls")),
     path("b/<slug:brand_slug>/", include(brand_urls)),
     path("s/", include("opencx.surveys.public_urls")),
+    path("o/", include("opencx.offers.public_urls")),
     path("api/v1/", api_urls),
     path("django-admin/", admin.site.urls),
 ]

@@ -218,3 +218,9 @@ def contact_with_identities(actor: Actor, *, pk: int) -> Contact:
     if contact is None:
         raise NotFound("No such contact.", field="contact")
     return contact
+
+
+def contact_address(contact: Contact, kind: str = Identity.Kind.EMAIL) -> str:
+    """The contact's primary address of a kind (an e-mail address by default), or ''."""
+    identity = contact.identities.filter(kind=kind).order_by("-is_primary", "pk").first()
+    return identity.value if identity is not None else ""

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from opencx.platform.actor import Actor
 from opencx.platform.errors import AppError, NotFound
-from opencx.platform.models import Location
+from opencx.platform.models import Brand, Location, User
 from opencx.platform.roles import Capability
 from opencx.platform.services import audit_record
 
@@ -77,6 +77,31 @@ def contact_find_or_create(
     actor.require(Capability.REPLY)
     if home_location is not None and not actor.covers(home_location):
         raise NotFound("No such location.", field="location")
+    return contact_find_or_create_in_brand(
+        brand=actor.brand,
+        actor_user=actor.user,
+        email=email,
+        phone=phone,
+        name=name,
+        language=language,
+        home_location=home_location,
+        consent=consent,
+    )
+
+
+def contact_find_or_create_in_brand(
+    *,
+    brand: Brand,
+    actor_user: User | None,
+    email: str = "",
+    phone: str = "",
+    name: str = "",
+    language: str = "",
+    home_location: Location | None = None,
+    consent: bool = False,
+) -> tuple[Contact, bool]:
+    """`contact_find_or_create` for writes no member makes: a customer on a public page (a
+    referred friend), an import. The caller has checked that `home_location` is the brand's."""
     identities = []
     if email:
         identities.append((Identity.Kind.EMAIL, normalise_email(email)))
@@ -85,11 +110,11 @@ def contact_find_or_create(
     if not identities:
         raise AppError("Give an e-mail address or a phone number.", field="email")
     name, language = name.strip()[:200], language.strip().lower()[:8]
-    brand_id = actor.brand.pk
+    brand_id = brand.pk
     try:
         with transaction.atomic():
             return _find_or_create(
-                actor, brand_id, identities, name, language, home_location, consent
+                actor_user, brand, identities, name, language, home_location, consent
             )
     except IntegrityError:
         # Someone recorded the same identity at the same moment: theirs is the contact.
@@ -99,7 +124,8 @@ def contact_find_or_create(
         return contact, False
 
 
-def _find_or_create(actor, brand_id, identities, name, language, home_location, consent):
+def _find_or_create(actor_user, brand, identities, name, language, home_location, consent):
+    brand_id = brand.pk
     contact = _match(brand_id, identities)
     created = contact is None
     if contact is None:
@@ -115,8 +141,8 @@ def _find_or_create(actor, brand_id, identities, name, language, home_location, 
             consent_updated_at=now if consent else None,
         )
         audit_record(
-            actor_user=actor.user,
-            brand=actor.brand,
+            actor_user=actor_user,
+            brand=brand,
             action="contact.create",
             obj=contact,
             summary=name or identities[0][1],

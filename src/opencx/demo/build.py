@@ -17,6 +17,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
 
+from opencx.cases.models import Case
 from opencx.contacts.models import Contact, Identity, Order, WebEvent
 from opencx.feedback.models import FeedbackItem
 from opencx.inbox.models import Conversation, Message
@@ -26,7 +27,7 @@ from opencx.platform.models import Brand, Channel, Location, Touchpoint, User
 from opencx.platform.selectors import actor_for
 from opencx.surveys.models import Answer, Question, Response, Survey, SurveyLink
 
-from . import catalogue, people, support, voices, web
+from . import catalogue, closed_loop, people, support, voices, web
 from .clock import Calendar, Hours
 from .world import DemoConfig, Place, World
 
@@ -79,6 +80,7 @@ def build_demo(
         step("reviews", voices.reviews)
         step("mentions", voices.mentions)
         step("conversations", support.conversations)
+        step("cases", closed_loop.closed_loop)
         step("web_sessions", web.sessions)
     return DemoResult(brand=world.brand, counts=counts, seconds=time.perf_counter() - started)
 
@@ -86,6 +88,7 @@ def build_demo(
 @transaction.atomic
 def delete_demo(brand: Brand) -> None:
     """Remove a brand and everything under it (facts first: locations are protected)."""
+    Case.objects.filter(brand=brand).delete()
     Answer.objects.filter(response__brand=brand).delete()
     Response.objects.filter(brand=brand).delete()
     Message.objects.filter(conversation__brand=brand).delete()

@@ -33,6 +33,9 @@ class FeedbackItem(models.Model):
     title = models.CharField(max_length=300, blank=True)
     text = models.TextField(blank=True)
     language = models.CharField(max_length=8, blank=True)
+    # Filled by text analytics: negative / neutral / positive, and its score in -1..1.
+    sentiment = models.CharField(max_length=8, blank=True)
+    sentiment_score = models.FloatField(null=True, blank=True)
     url = models.URLField(blank=True)
     occurred_at = models.DateTimeField(db_index=True)
     received_at = models.DateTimeField(default=timezone.now)

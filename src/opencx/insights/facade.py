@@ -488,6 +488,18 @@ def business_calendar(timezone_name: str, opening_hours: Mapping) -> BusinessCal
     return BusinessCalendar.weekly(timezone_name or "UTC", hours)
 
 
+def business_deadline(
+    *, start: datetime, hours: float, timezone_name: str, opening_hours: Mapping
+) -> datetime:
+    """When `hours` of the location's business time will have passed since `start` (an SLA due
+    date). A location whose opening hours are unusable or never open is clocked around the
+    clock rather than given no deadline at all."""
+    try:
+        return business_calendar(timezone_name, opening_hours).deadline(start, hours * 3600)
+    except ValueError:
+        return BusinessCalendar.always(timezone_name or "UTC").deadline(start, hours * 3600)
+
+
 def first_response_times(
     rows: Sequence[tuple], *, now: datetime, sla_hours: float
 ) -> ResponseTimes:

@@ -17,7 +17,7 @@ from opencx.insights import facade
 from opencx.insights.selectors import NpsCounts, nps_counts_by_location
 from opencx.platform.actor import Actor
 from opencx.platform.location_views import LocationFigures
-from opencx.platform.models import PATH_STEP, Location
+from opencx.platform.models import Location, path_lineage
 from opencx.surveys.selectors import responses_visible_to
 
 
@@ -31,8 +31,8 @@ def _single_root(locations: Sequence[Location]) -> Location | None:
 
 def _add_up(totals: dict[str, Counter], path: str, counts: dict[str, int]) -> None:
     """Add a location's own counts to itself and every ancestor (path prefixes)."""
-    for end in range(PATH_STEP, len(path) + 1, PATH_STEP):
-        totals.setdefault(path[:end], Counter()).update(counts)
+    for lineage in path_lineage(path):
+        totals.setdefault(lineage, Counter()).update(counts)
 
 
 def location_figures(

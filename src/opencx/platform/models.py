@@ -61,6 +61,11 @@ class Brand(models.Model):
         return self.name
 
 
+def path_lineage(path: str) -> list[str]:
+    """A materialised path's ancestors and itself, from the top down ("0001", "00010003")."""
+    return [path[:end] for end in range(PATH_STEP, len(path) + 1, PATH_STEP)]
+
+
 class Location(models.Model):
     """A node in the brand's hierarchy (region, store, online shop), of any depth.
 
@@ -108,6 +113,11 @@ class Location(models.Model):
     @property
     def depth(self) -> int:
         return len(self.path) // PATH_STEP - 1
+
+    @property
+    def lineage_paths(self) -> list[str]:
+        """The paths of every location above this one and its own, from the top down."""
+        return path_lineage(self.path)
 
     @property
     def depth_indent(self) -> str:

@@ -582,6 +582,45 @@ def invitation_create(
     )
     if not actor.covers(location):
         raise NotFound("No such location.", field="location")
+    return _invitation_queue(
+        survey=survey,
+        contact=contact,
+        location=location,
+        via=via,
+        touchpoint=touchpoint,
+        channel=channel,
+        follow_up=False,
+    )
+
+
+def invitation_create_follow_up(
+    *, survey: Survey, contact: Contact, location: Location, via: str = "email"
+) -> Invitation:
+    """Queue the short re-survey that closes a case: the customer was promised a follow-up, so
+    the fatigue window does not apply; opt-out, consent and quota still do. A system write
+    (the case's resolution triggers it), hence no actor."""
+    _check_same_brand(survey, location=location, contact=contact)
+    return _invitation_queue(
+        survey=survey,
+        contact=contact,
+        location=location,
+        via=via,
+        touchpoint=None,
+        channel=None,
+        follow_up=True,
+    )
+
+
+def _invitation_queue(
+    *,
+    survey: Survey,
+    contact: Contact,
+    location: Location,
+    via: str,
+    touchpoint: Touchpoint | None,
+    channel: Channel | None,
+    follow_up: bool,
+) -> Invitation:
     if via not in Invitation.Via.values:
         raise AppError("Invite by e-mail or SMS.", field="via")
     kind = Identity.Kind.EMAIL if via == Invitation.Via.EMAIL else Identity.Kind.PHONE
@@ -589,11 +628,15 @@ def invitation_create(
     consented = contact.consent_email if via == Invitation.Via.EMAIL else contact.consent_sms
     now = timezone.now()
     language = contact.language if contact.language in survey.all_languages else ""
-    reason = (
-        "no address for this channel"
-        if identity is None
-        else ("no consent for this channel" if not consented else _fatigue_reason(contact, now=now))
-    )
+    if identity is None:
+        reason = "no address for this channel"
+    elif not consented:
+        reason = "no consent for this channel"
+    elif follow_up:
+        opted_out = SurveyOptOut.objects.filter(contact=contact).exists()
+        reason = "unsubscribed from surveys" if opted_out else ""
+    else:
+        reason = _fatigue_reason(contact, now=now)
     if not reason and quota_reached(survey):
         reason = "the survey's quota is reached"
     if not reason and not survey.is_active:

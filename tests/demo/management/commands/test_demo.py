@@ -6,6 +6,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db.models import Count, Sum
 
+from opencx.cases.models import Case, CaseEvent
 from opencx.contacts.models import Contact, Identity, Order, WebEvent
 from opencx.demo.build import demo_brand
 from opencx.feedback.models import FeedbackItem
@@ -47,6 +48,16 @@ def _fingerprint(brand) -> dict:
         "messages": Message.objects.filter(conversation__brand=brand).count(),
         "events": sorted(
             WebEvent.objects.filter(brand=brand).values_list("session_id", "kind", "occurred_at")
+        ),
+        "cases": sorted(
+            Case.objects.filter(brand=brand).values_list(
+                "status", "opened_at", "due_at", "root_cause", "recovered", "owner__email"
+            ),
+            key=repr,
+        ),
+        "case_events": sorted(
+            CaseEvent.objects.filter(case__brand=brand).values_list("kind", "at", "actor__email"),
+            key=repr,
         ),
     }
 

@@ -12,11 +12,16 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 # Command name and how often it runs, in seconds; each is safe to run at any time.
-PERIODIC = [("send_reminders", 3600)]
+PERIODIC = [
+    ("send_reminders", 3600),
+    ("escalate_cases", 300),
+    ("webhooks_retry", 60),
+    ("match_review_completions", 3600),
+]
 
 
 class Command(BaseCommand):
-    help = "Run queued tasks and the periodic jobs (reminders) until stopped."
+    help = "Run queued tasks and the periodic jobs (reminders, escalations, webhook retries)."
 
     def add_arguments(self, parser):
         parser.add_argument(
