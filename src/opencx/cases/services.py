@@ -57,7 +57,7 @@ S = Case.Status
 TRANSITIONS: dict[str, frozenset[str]] = {
     S.NEW: frozenset({S.ACKNOWLEDGED, S.IN_PROGRESS, S.RESOLVED, S.CLOSED}),
     S.ACKNOWLEDGED: frozenset({S.IN_PROGRESS, S.RESOLVED, S.CLOSED}),
-    S.IN_PROGRESS: frozenset({S.ACKNOWLEDGED, S.RESOLVED, S.CLOSED}),
+    S.IN_PROGRESS: frozenset({S.RESOLVED, S.CLOSED}),
     S.RESOLVED: frozenset({S.IN_PROGRESS, S.CLOSED}),
     S.CLOSED: frozenset(),
 }
