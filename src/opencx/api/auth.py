@@ -18,6 +18,7 @@ from ninja.utils import check_csrf
 
 from opencx.platform.actor import Actor
 from opencx.platform.models import User
+from opencx.platform.roles import Capability
 from opencx.platform.selectors import actor_for
 from opencx.platform.services import api_token_authenticate
 
@@ -32,15 +33,23 @@ class CsrfFailed(HttpError):
 
 
 class ApiTokenAuth(HttpBearer):
+    def __init__(self, capability: Capability | None = None) -> None:
+        super().__init__()
+        self.capability = capability
+
     def authenticate(self, request: HttpRequest, token: str) -> User:
         user = api_token_authenticate(secret=token.strip())
         if user is None:
             raise AuthenticationError(message="Invalid, expired or revoked API token.")
-        return admit(request, user)
+        return admit(request, user, self.capability)
 
 
 class BrowserSessionAuth(APIKeyCookie):
     param_name: str = settings.SESSION_COOKIE_NAME
+
+    def __init__(self, csrf: bool = True, capability: Capability | None = None) -> None:
+        super().__init__(csrf=csrf)
+        self.capability = capability
 
     def _get_key(self, request: HttpRequest) -> str | None:
         return request.COOKIES.get(self.param_name)
@@ -52,7 +61,7 @@ class BrowserSessionAuth(APIKeyCookie):
         exempt = getattr(request, "_ninja_csrf_exempt", False)
         if self.csrf and not exempt and check_csrf(request) is not None:
             raise CsrfFailed()
-        return admit(request, user)
+        return admit(request, user, self.capability)
 
 
 token_auth = ApiTokenAuth()
@@ -60,12 +69,21 @@ session_auth = BrowserSessionAuth(csrf=True)
 AUTH = [token_auth, session_auth]
 
 
-def admit(request: HttpRequest, user: User) -> User:
-    """Resolve the actor of a route inside a brand (404 for non-members) and keep it."""
+def requiring(capability: Capability) -> list:
+    """`auth=` for a write that needs `capability`: checked once the actor is known, before the
+    body is validated, so a member without it gets a 403 whatever they send."""
+    return [ApiTokenAuth(capability), BrowserSessionAuth(csrf=True, capability=capability)]
+
+
+def admit(request: HttpRequest, user: User, capability: Capability | None = None) -> User:
+    """Resolve the actor of a route inside a brand (404 for non-members), keep it, and check
+    the route's capability if it names one (403)."""
     match = getattr(request, "resolver_match", None)
     slug = match.kwargs.get(BRAND_PARAM) if match is not None else None
     if slug is not None:
         request.api_actor = actor_for(user=user, brand_slug=slug)
+        if capability is not None:
+            request.api_actor.require(capability)
     return user
 
 

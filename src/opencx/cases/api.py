@@ -1,8 +1,8 @@
 """API routes for cases, the rules that open them, routing rules, SLA policies and the
 closed-loop report.
 
-Writes check the caller's capability before the body is validated (`_needs`): a viewer gets
-403 whatever they send, as a non-member gets 404.
+Writes check the caller's capability before the body is validated (`api.auth.requiring`): a
+viewer gets 403 whatever they send, as a non-member gets 404.
 """
 
 from datetime import datetime, timedelta
@@ -48,46 +48,9 @@ router = Router(tags=["cases"])
 REPORT_DAYS = 90
 
 
-# --- Capability before the body ---------------------------------------------------------------
-# The API's own two authentications, which also check a capability once the actor is known.
-# Same class names as the originals, so the OpenAPI document keeps its two security schemes.
-
-
-def _require(request, capability: Capability) -> None:
-    actor = getattr(request, "api_actor", None)
-    if actor is not None:
-        actor.require(capability)
-
-
-class ApiTokenAuth(api_auth.ApiTokenAuth):
-    def __init__(self, capability: Capability) -> None:
-        super().__init__()
-        self.capability = capability
-
-    def authenticate(self, request, token):
-        user = super().authenticate(request, token)
-        _require(request, self.capability)
-        return user
-
-
-class BrowserSessionAuth(api_auth.BrowserSessionAuth):
-    def __init__(self, capability: Capability) -> None:
-        super().__init__(csrf=True)
-        self.capability = capability
-
-    def authenticate(self, request, key):
-        user = super().authenticate(request, key)
-        if user is not None:
-            _require(request, self.capability)
-        return user
-
-
-def _needs(capability: Capability) -> list:
-    return [ApiTokenAuth(capability), BrowserSessionAuth(capability)]
-
-
-WORK = _needs(Capability.REPLY)
-CONFIGURE = _needs(Capability.MANAGE_FEEDBACK)
+# Writes check the capability before the body is validated (403 whatever is sent).
+WORK = api_auth.requiring(Capability.REPLY)
+CONFIGURE = api_auth.requiring(Capability.MANAGE_FEEDBACK)
 
 
 # --- Lookups (each within the actor's reach; the error names the body field) -------------------
