@@ -17,7 +17,9 @@ exactly from sums of these rows, over any grouping of the key.
   raw answers at any time.
 """
 
+from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from opencx.platform.models import Brand, Location
 from opencx.surveys.models import Question, Survey
@@ -93,3 +95,33 @@ COUNT_FIELDS = (
     "score_sum",
     "score_sq_sum",
 )
+
+
+class DigestSent(models.Model):
+    """One member's digest of one period: claimed in the transaction that sends it, so each
+    digest goes out once however often `opencx send_digests` runs (a failed send rolls the
+    claim back and the next run retries). `empty`: the period had no activity in the member's
+    reach, so nothing was sent (and the digest is not built again every hour)."""
+
+    class Frequency(models.TextChoices):
+        DAILY = "daily", "Daily"
+        WEEKLY = "weekly", "Weekly"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="digests_sent"
+    )
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="+")
+    frequency = models.CharField(max_length=8, choices=Frequency.choices)
+    period_start = models.DateField(help_text="First day of the period, in the brand's time zone")
+    empty = models.BooleanField(default=False, help_text="No activity: nothing was sent")
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "brand", "frequency", "period_start"], name="digest_sent_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.frequency} digest from {self.period_start} to user#{self.user_id}"

@@ -17,11 +17,12 @@ PERIODIC = [
     ("escalate_cases", 300),
     ("webhooks_retry", 60),
     ("match_review_completions", 3600),
+    ("send_digests", 3600),
 ]
 
 
 class Command(BaseCommand):
-    help = "Run queued tasks and the periodic jobs (reminders, escalations, webhook retries)."
+    help = "Run queued tasks and the periodic jobs (reminders, escalations, webhooks, digests)."
 
     def add_arguments(self, parser):
         parser.add_argument(
