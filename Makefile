@@ -65,10 +65,16 @@ openapi: install ## Write docs/openapi.json from the running code
 	$(BIN)/opencx check_openapi --write
 
 LOCALES := it cy ru es fr de
-messages: install ## Update the surveys app's .po files from the code and compile them (needs gettext)
-	cd src/opencx/surveys && env -u DJANGO_SETTINGS_MODULE $(CURDIR)/$(BIN)/django-admin makemessages \
-		$(foreach l,$(LOCALES),-l $(l)) --add-location=file --no-obsolete
-	for po in src/opencx/surveys/locale/*/LC_MESSAGES/django.po; do msgfmt --check -o $${po%.po}.mo $$po || exit 1; done
+# The apps whose pages and e-mails customers read: surveys, offers (playbooks).
+MESSAGE_APPS := surveys offers
+messages: install ## Update the customer-facing apps' .po files from the code and compile them (needs gettext)
+	for app in $(MESSAGE_APPS); do \
+		(cd src/opencx/$$app && env -u DJANGO_SETTINGS_MODULE $(CURDIR)/$(BIN)/django-admin makemessages \
+			$(foreach l,$(LOCALES),-l $(l)) --add-location=file --no-obsolete) || exit 1; \
+	done
+	for po in $(foreach app,$(MESSAGE_APPS),src/opencx/$(app)/locale/*/LC_MESSAGES/django.po); do \
+		msgfmt --check -o $${po%.po}.mo $$po || exit 1; \
+	done
 
 bench: install-dev ## Run the benchmarks
 	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done

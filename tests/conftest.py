@@ -169,3 +169,11 @@ def immediate_tasks():
         TASKS={"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
     ):
         yield
+
+
+@pytest.fixture
+def still_rate_window(monkeypatch):
+    """Hold the rate limiter's clock still, so a test's hits never straddle two windows."""
+    from opencx.platform import ratelimit
+
+    monkeypatch.setattr(ratelimit, "_clock", lambda: 1_800_000_000.0)

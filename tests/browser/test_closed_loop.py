@@ -158,7 +158,8 @@ def test_a_detractor_is_followed_up_and_won_back(
     [reply] = [m for m in smtp_server.messages if REPLY in m.get_body(("plain",)).get_content()]
     assert (reply["To"], reply["Reply-To"]) == ("giulia@example.test", "manager@bottega.test")
 
-    desk.get_by_role("textbox", name=re.compile("^Note")).fill("Apologised and offered a free coffee")
+    resolution = desk.get_by_role("textbox", name=re.compile("^Note"))
+    resolution.fill("Apologised and offered a free coffee")
     desk.get_by_role("button", name="Resolve", exact=True).click()
     desk.get_by_text("Re-survey").first.wait_for()
     case.refresh_from_db()

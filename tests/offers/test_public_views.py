@@ -133,7 +133,7 @@ def test_the_honeypot_stores_nothing(client, brand, store, promoter):
         }
     }
 )
-def test_referral_posts_are_rate_limited(client, brand, store, promoter):
+def test_referral_posts_are_rate_limited(client, brand, store, promoter, still_rate_window):
     from django.core.cache import cache
 
     cache.clear()

@@ -117,7 +117,7 @@ def test_csrf_is_enforced_on_the_public_submit(link, nps_survey):
 
 
 @override_settings(CACHES=LOCMEM, SURVEY_RATE_PER_IP=3)
-def test_submissions_are_rate_limited_per_address(client, link, nps_survey):
+def test_submissions_are_rate_limited_per_address(client, link, nps_survey, still_rate_window):
     from django.core.cache import cache
 
     cache.clear()

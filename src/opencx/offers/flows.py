@@ -231,7 +231,7 @@ def _default_body(action: str, *, has_name: bool, has_expiry: bool) -> str:
     else:
         middle = [
             _("Thank you for telling us about your visit to {location}."),
-            _("Here is {offer} on your next visit, with this code:"),
+            _("As a thank-you, here is {offer}, with this code:"),
             "{code}",
             _("Valid until {expires}. It can be used once.")
             if has_expiry

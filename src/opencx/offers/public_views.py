@@ -4,6 +4,10 @@ Each is reached by the run's random token (144 bits; unknown tokens are 404). Th
 is CSRF-protected, rate-limited per address and per link, and has a honeypot field; what the
 friend types is checked by `services.referral_complete` (a clear error per field, nothing half
 stored).
+
+Every page speaks the customer's language: the link's `?lang=` if the interface is translated
+into it, else the contact's, the response's, the brand's default, English (the strings are in
+`locale/`; `make messages` updates them).
 """
 
 from django import forms
@@ -18,6 +22,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_safe
 
+from opencx.contacts.services import normalise_email
 from opencx.platform.errors import AppError
 from opencx.platform.forms import add_app_error
 from opencx.platform.ratelimit import allow, client_ip
@@ -44,8 +49,9 @@ def _run(token: str, *, action: str | None = None) -> PlaybookRun:
     return run
 
 
-def _language(run: PlaybookRun) -> str:
+def _language(request, run: PlaybookRun) -> str:
     for language in (
+        request.GET.get("lang", ""),
         run.contact.language if run.contact_id else "",
         run.response.language,
         run.location.brand.default_language,
@@ -56,7 +62,7 @@ def _language(run: PlaybookRun) -> str:
 
 
 def _render(request, run: PlaybookRun, template: str, context: dict, status: int = 200):
-    language = _language(run)
+    language = _language(request, run)
     context = {
         "brand": run.location.brand,
         "location": run.location,
@@ -91,6 +97,13 @@ class ReferralForm(forms.Form):
     # Left empty by people; bots fill every field.
     website = forms.CharField(required=False, widget=forms.TextInput(attrs={"tabindex": "-1"}))
 
+    def clean_email(self) -> str:
+        # Checked here too, so that the friend reads the message in the page's language.
+        try:
+            return normalise_email(self.cleaned_data["email"], field="email")
+        except AppError as error:
+            raise forms.ValidationError(_("That is not an e-mail address.")) from error
+
 
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -98,7 +111,7 @@ def referral(request, token: str):
     """A promoter's friend leaves their name and e-mail address to hear from the brand."""
     run = _run(token, action=Action.REFERRAL)
     # Django's own form messages too are in the page's language.
-    with translation.override(_language(run)):
+    with translation.override(_language(request, run)):
         return _referral(request, run)
 
 

@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.html import strip_tags
+from django.utils.translation import gettext
 
 from opencx.contacts.models import Contact, Identity
 from opencx.contacts.services import contact_find_or_create_in_brand, normalise_email
@@ -665,18 +666,18 @@ def referral_complete(*, run: PlaybookRun, name: str, email: str, consent: bool 
     brand's contacts (or added, with e-mail consent only if they ticked it), and the run marked
     completed (the first friend is kept). Emits `playbook.referral_completed`."""
     if run.action != Action.REFERRAL or run.status != PlaybookRun.Status.SENT:
-        raise NotFound("This link is not valid.", field="token")
+        raise NotFound(gettext("This link is not valid."), field="token")
     name = " ".join(strip_tags(name or "").split())
     if len(name) > 200:
-        raise AppError("The name is longer than 200 characters.", field="name")
+        raise AppError(gettext("The name is longer than 200 characters."), field="name")
     if not name:
-        raise AppError("Give your name.", field="name")
+        raise AppError(gettext("Give your name."), field="name")
     address = normalise_email(email, field="email")
     own = Identity.objects.filter(
         contact_id=run.contact_id, kind=Identity.Kind.EMAIL, value=address
     ).exists()
     if own:
-        raise AppError("That is your own address: give your friend's.", field="email")
+        raise AppError(gettext("That is your own address: give your friend's."), field="email")
     with write_turn(), transaction.atomic():
         friend, _created = contact_find_or_create_in_brand(
             brand=run.location.brand,
