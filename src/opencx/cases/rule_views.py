@@ -10,7 +10,7 @@ from django.http import HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 
 from opencx.platform.errors import AppError
-from opencx.platform.forms import add_app_error
+from opencx.platform.forms import add_app_error, form_error_status
 from opencx.platform.roles import Capability
 from opencx.platform.selectors import locations_visible_to, touchpoints_of
 from opencx.surveys.selectors import surveys_visible_to
@@ -18,7 +18,7 @@ from opencx.ui.brand_views import brand_page
 
 from . import selectors, services
 from .forms import CaseRuleForm, RoutingRuleForm, SlaPolicyForm
-from .views import error_status, sla_table
+from .views import sla_table
 
 
 def _rule_form(actor, *args, **kwargs) -> CaseRuleForm:
@@ -82,7 +82,7 @@ def _create_rule(request):
         rule = services.case_rule_create(actor=actor, **form.cleaned_data)
     except AppError as error:
         add_app_error(form, error, default_field="name")
-        return _page(request, bound={"rule": form}, status=error_status(error))
+        return _page(request, bound={"rule": form}, status=form_error_status(error))
     messages.success(request, f"Rule “{rule.name}” added.")
     return redirect("cases:rules", actor.brand.slug)
 
@@ -96,7 +96,7 @@ def _create_route(request):
         services.routing_rule_create(actor=actor, **form.cleaned_data)
     except AppError as error:
         add_app_error(form, error, default_field="owner")
-        return _page(request, bound={"routing": form}, status=error_status(error))
+        return _page(request, bound={"routing": form}, status=form_error_status(error))
     messages.success(request, "Routing rule added.")
     return redirect("cases:rules", actor.brand.slug)
 
@@ -111,7 +111,7 @@ def _set_sla(request):
         services.sla_policy_set(actor=actor, **form.cleaned_data)
     except AppError as error:
         add_app_error(form, error, default_field="acknowledge_hours")
-        return _page(request, bound={("sla", priority): form}, status=error_status(error))
+        return _page(request, bound={("sla", priority): form}, status=form_error_status(error))
     messages.success(request, "SLA saved; it applies to cases opened or re-prioritised from now.")
     return redirect("cases:rules", actor.brand.slug)
 
@@ -152,7 +152,7 @@ def case_rule_edit(request, pk):
                 services.case_rule_update(actor=actor, rule=rule, **form.cleaned_data)
             except AppError as error:
                 add_app_error(form, error, default_field="name")
-                status = error_status(error)
+                status = form_error_status(error)
             else:
                 messages.success(request, f"Rule “{rule.name}” saved.")
                 return redirect("cases:rules", actor.brand.slug)

@@ -445,6 +445,12 @@ def _resurvey_outcome(response: Response) -> Case | None:
     return case
 
 
+def _first_matching_rule(brand_id: int, matches, item) -> CaseRule | None:
+    """The brand's first active rule, by position, that `matches` the item."""
+    rules = CaseRule.objects.filter(brand_id=brand_id, is_active=True).select_related("location")
+    return next((rule for rule in rules if matches(rule, item)), None)
+
+
 def cases_from_response(*, response_id: int) -> Case | None:
     """Apply the brand's rules to a complete response: open a case, join the customer's open
     case, record a re-survey's outcome, or nothing. Safe to run twice."""
@@ -461,10 +467,7 @@ def cases_from_response(*, response_id: int) -> Case | None:
         and Case.objects.filter(resurvey_invitation_id=response.invitation_id).exists()
     ):
         return _resurvey_outcome(response)
-    rules = CaseRule.objects.filter(brand_id=response.brand_id, is_active=True).select_related(
-        "location"
-    )
-    rule = next((rule for rule in rules if rule_matches_response(rule, response)), None)
+    rule = _first_matching_rule(response.brand_id, rule_matches_response, response)
     if rule is None:
         return None
     return _open_or_join(
@@ -486,10 +489,7 @@ def cases_from_feedback(*, feedback_id: int) -> Case | None:
     )
     if item is None or item.location_id is None:
         return None
-    rules = CaseRule.objects.filter(brand_id=item.brand_id, is_active=True).select_related(
-        "location"
-    )
-    rule = next((rule for rule in rules if rule_matches_feedback(rule, item)), None)
+    rule = _first_matching_rule(item.brand_id, rule_matches_feedback, item)
     if rule is None:
         return None
     return _open_or_join(

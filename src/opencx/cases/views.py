@@ -24,8 +24,8 @@ from opencx.contacts.selectors import (
     contact_timeline,
     contacts_visible_to,
 )
-from opencx.platform.errors import AppError, Forbidden, NotFound
-from opencx.platform.forms import add_app_error
+from opencx.platform.errors import AppError, NotFound
+from opencx.platform.forms import add_app_error, form_error_status
 from opencx.platform.numbers import whole_number
 from opencx.platform.roles import Capability
 from opencx.platform.selectors import locations_visible_to
@@ -62,11 +62,6 @@ TRANSITION_LABELS = {
 def _id(text: str) -> int | None:
     number = whole_number((text or "").strip())
     return number if number is not None and 0 < number <= MAX_ID else None
-
-
-def error_status(error: AppError) -> int:
-    """Not-found inside a form is a choice that was not offered: a bad request on the field."""
-    return 403 if isinstance(error, Forbidden) else 400 if error.status == 404 else error.status
 
 
 def sla_table(actor) -> list[dict]:
@@ -241,7 +236,7 @@ def case_new(request):
                 )
             except AppError as error:
                 add_app_error(form, error, default_field="title")
-                status = error_status(error)
+                status = form_error_status(error)
             else:
                 messages.success(request, f"Case #{case.pk} opened.")
                 return redirect("cases:detail", actor.brand.slug, case.pk)
@@ -387,7 +382,7 @@ def _run(request, case: Case, action: str, form, call):
         message = call(form.cleaned_data)
     except AppError as error:
         add_app_error(form, error)
-        return _detail_page(request, case, bound={action: form}, status=error_status(error))
+        return _detail_page(request, case, bound={action: form}, status=form_error_status(error))
     messages.success(request, message)
     return redirect(
         reverse("cases:detail", args=[request.actor.brand.slug, case.pk]) + f"#{action}"

@@ -9,8 +9,8 @@ from django.core.paginator import Paginator
 from django.http import HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 
-from opencx.platform.errors import AppError, Forbidden
-from opencx.platform.forms import add_app_error
+from opencx.platform.errors import AppError
+from opencx.platform.forms import add_app_error, form_error_status
 from opencx.platform.roles import Capability
 from opencx.ui.brand_views import brand_page
 
@@ -30,10 +30,6 @@ def _render(request, template: str, context: dict, status: int = 200):
         **context,
     }
     return render(request, template, context, status=status)
-
-
-def _status_of(error: AppError) -> int:
-    return 403 if isinstance(error, Forbidden) else 400 if error.status == 404 else error.status
 
 
 def _endpoint(request, pk: int):
@@ -76,7 +72,7 @@ def webhook_new(request):
                 endpoint = services.webhook_endpoint_create(actor=actor, **form.cleaned_data)
             except AppError as error:
                 add_app_error(form, error)
-                status = _status_of(error)
+                status = form_error_status(error)
             else:
                 return _render(
                     request,
@@ -104,7 +100,7 @@ def webhook_edit(request, pk):
                 )
             except AppError as error:
                 add_app_error(form, error)
-                status = _status_of(error)
+                status = form_error_status(error)
             else:
                 messages.success(request, f"Webhook “{endpoint.name}” saved.")
                 return redirect("integrations:list", actor.brand.slug)
@@ -236,7 +232,7 @@ def my_notifications(request):
                 services.notification_preference_update(actor=actor, **form.cleaned_data)
             except AppError as error:
                 add_app_error(form, error)
-                status = _status_of(error)
+                status = form_error_status(error)
             else:
                 messages.success(request, "Your notification choices are saved.")
                 return redirect("integrations:notifications", actor.brand.slug)

@@ -12,8 +12,8 @@ from django.http import HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_safe
 
-from opencx.platform.errors import AppError, Forbidden
-from opencx.platform.forms import add_app_error
+from opencx.platform.errors import AppError
+from opencx.platform.forms import add_app_error, form_error_status
 from opencx.platform.roles import Capability
 from opencx.platform.selectors import location_get, locations_visible_to
 from opencx.ui.brand_views import brand_page
@@ -21,12 +21,6 @@ from opencx.ui.brand_views import brand_page
 from . import selectors, services
 from .forms import FileForm, GenerateForm, PlaybookForm, PoolForm
 from .models import SEGMENT_ACTIONS, Action, Segment
-
-
-def _status(error: AppError) -> int:
-    # Not-found inside a form means a choice that was not offered: a bad request.
-    return 403 if isinstance(error, Forbidden) else 400 if error.status == 404 else error.status
-
 
 # --- Playbooks --------------------------------------------------------------------------------
 
@@ -107,7 +101,7 @@ def playbook_new(request):
         )
     except AppError as error:
         add_app_error(form, error)
-        return _editor(request, form, status=_status(error))
+        return _editor(request, form, status=form_error_status(error))
     messages.success(request, f"Playbook saved: {playbook}.")
     return redirect("offers:list", actor.brand.slug)
 
@@ -135,7 +129,7 @@ def playbook_edit(request, pk):
         )
     except AppError as error:
         add_app_error(form, error)
-        return _editor(request, form, playbook, status=_status(error))
+        return _editor(request, form, playbook, status=form_error_status(error))
     messages.success(request, f"Playbook saved: {playbook}.")
     return redirect("offers:list", actor.brand.slug)
 
@@ -176,7 +170,7 @@ def pools(request):
         pool = services.coupon_pool_create(actor=actor, **form.cleaned_data)
     except AppError as error:
         add_app_error(form, error)
-        return _pools_page(request, pool_form=form, status=_status(error))
+        return _pools_page(request, pool_form=form, status=form_error_status(error))
     messages.success(request, f"Pool “{pool.name}” created. Add codes to it below.")
     return redirect("offers:pools", actor.brand.slug)
 
@@ -204,7 +198,8 @@ def pool_generate(request, pk):
     try:
         count = services.coupons_generate(actor=actor, pool=pool, **form.cleaned_data)
     except AppError as error:
-        return _pools_page(request, errors={pool.pk: error.message}, status=_status(error))
+        status = form_error_status(error)
+        return _pools_page(request, errors={pool.pk: error.message}, status=status)
     messages.success(request, f"{count:,} codes added to “{pool.name}”.")
     return redirect("offers:pools", actor.brand.slug)
 
@@ -222,7 +217,8 @@ def pool_upload(request, pk):
     try:
         count = services.coupons_upload(actor=actor, pool=pool, text=form.cleaned_data["file"])
     except AppError as error:
-        return _pools_page(request, errors={pool.pk: error.message}, status=_status(error))
+        status = form_error_status(error)
+        return _pools_page(request, errors={pool.pk: error.message}, status=status)
     messages.success(request, f"{count:,} codes added to “{pool.name}”.")
     return redirect("offers:pools", actor.brand.slug)
 
@@ -239,7 +235,8 @@ def redemptions(request):
     try:
         result = services.redemptions_import(actor=actor, text=form.cleaned_data["file"])
     except AppError as error:
-        return _pools_page(request, errors={"redemptions": error.message}, status=_status(error))
+        status = form_error_status(error)
+        return _pools_page(request, errors={"redemptions": error.message}, status=status)
     messages.success(
         request,
         f"{result.redeemed:,} redemptions recorded"

@@ -9,7 +9,7 @@ from django.conf.locale import LANG_INFO
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils import timezone
 
-from .errors import AppError
+from .errors import AppError, Forbidden
 from .models import Location
 from .roles import Role
 
@@ -26,6 +26,13 @@ def language_choices() -> list[tuple[str, str]]:
 
 def timezone_choices() -> list[tuple[str, str]]:
     return [(name, name) for name in sorted(available_timezones())]
+
+
+def form_error_status(error: AppError) -> int:
+    """The page's status for a service error shown on a form. Not-found inside a form is a
+    choice that was not offered: a bad request on the field. Forbidden stays 403, so that a
+    refused permission is recognisable."""
+    return 403 if isinstance(error, Forbidden) else 400 if error.status == 404 else error.status
 
 
 def add_app_error(form: forms.Form, error: AppError, *, default_field: str | None = None) -> None:

@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from opencx.ui.brand_views import brand_page
 
 from . import selectors, services
-from .errors import AppError, Forbidden
+from .errors import AppError
 from .forms import (
     BrandForm,
     InviteForm,
@@ -20,6 +20,7 @@ from .forms import (
     TouchpointEditForm,
     TouchpointForm,
     add_app_error,
+    form_error_status,
 )
 from .roles import Capability
 
@@ -29,12 +30,6 @@ PAGE_SIZE = 50
 def _render(request, template: str, section: str, context: dict, status: int = 200):
     context = {"section": section, **context}
     return render(request, template, context, status=status)
-
-
-def _error_status(error: AppError) -> int:
-    # Not-found inside a form means a choice that was not offered: a bad request, shown on
-    # the field. Forbidden stays 403 so that a refused grant is recognisable.
-    return 403 if isinstance(error, Forbidden) else 400 if error.status == 404 else error.status
 
 
 @brand_page
@@ -50,7 +45,7 @@ def brand_settings(request):
                 services.brand_update(actor=actor, **form.cleaned_data)
             except AppError as error:
                 add_app_error(form, error)
-                status = _error_status(error)
+                status = form_error_status(error)
             else:
                 messages.success(request, "Brand settings saved.")
                 return redirect("settings:brand", actor.brand.slug)
@@ -99,7 +94,7 @@ def members(request):
         invitation = services.membership_invite(actor=actor, **form.cleaned_data)
     except AppError as error:
         add_app_error(form, error)
-        return _members_page(request, invite_form=form, status=_error_status(error))
+        return _members_page(request, invite_form=form, status=form_error_status(error))
     email = invitation.membership.user.email
     if invitation.created_user:
         messages.success(request, f"{email} was invited and will get an e-mail to set a password.")
@@ -123,7 +118,7 @@ def member_edit(request, pk):
                 services.membership_change(actor=actor, membership=membership, **form.cleaned_data)
             except AppError as error:
                 add_app_error(form, error)
-                status = _error_status(error)
+                status = form_error_status(error)
             else:
                 messages.success(request, f"Access of {membership.user.email} changed.")
                 return redirect("settings:members", actor.brand.slug)
@@ -204,7 +199,7 @@ def touchpoints(request):
         touchpoint = services.touchpoint_create(actor=actor, **form.cleaned_data)
     except AppError as error:
         add_app_error(form, error)
-        return _touchpoints_page(request, add_form=form, status=_error_status(error))
+        return _touchpoints_page(request, add_form=form, status=form_error_status(error))
     messages.success(request, f"Touchpoint “{touchpoint.name}” added.")
     return redirect("settings:touchpoints", actor.brand.slug)
 
@@ -225,7 +220,7 @@ def touchpoint_edit(request, pk):
     except AppError as error:
         add_app_error(form, error)
         return _touchpoints_page(
-            request, edit_forms={touchpoint.pk: form}, status=_error_status(error)
+            request, edit_forms={touchpoint.pk: form}, status=form_error_status(error)
         )
     messages.success(request, f"Touchpoint “{form.cleaned_data['name']}” saved.")
     return redirect("settings:touchpoints", actor.brand.slug)
