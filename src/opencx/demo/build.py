@@ -27,7 +27,7 @@ from opencx.platform.models import Brand, Channel, Location, Touchpoint, User
 from opencx.platform.selectors import actor_for
 from opencx.surveys.models import Answer, Question, Response, Survey, SurveyLink
 
-from . import catalogue, closed_loop, people, support, voices, web
+from . import catalogue, closed_loop, people, playbooks, support, voices, web
 from .clock import Calendar, Hours
 from .world import DemoConfig, Place, World
 
@@ -81,6 +81,7 @@ def build_demo(
         step("mentions", voices.mentions)
         step("conversations", support.conversations)
         step("cases", closed_loop.closed_loop)
+        step("playbooks", playbooks.playbooks)
         step("web_sessions", web.sessions)
     return DemoResult(brand=world.brand, counts=counts, seconds=time.perf_counter() - started)
 
@@ -89,6 +90,7 @@ def build_demo(
 def delete_demo(brand: Brand) -> None:
     """Remove a brand and everything under it (facts first: locations are protected)."""
     Case.objects.filter(brand=brand).delete()
+    playbooks.delete(brand)
     Answer.objects.filter(response__brand=brand).delete()
     Response.objects.filter(brand=brand).delete()
     Message.objects.filter(conversation__brand=brand).delete()

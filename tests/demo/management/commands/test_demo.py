@@ -11,8 +11,10 @@ from opencx.contacts.models import Contact, Identity, Order, WebEvent
 from opencx.demo.build import demo_brand
 from opencx.feedback.models import FeedbackItem
 from opencx.inbox.models import Conversation, Message
+from opencx.integrations.models import WebhookDelivery
+from opencx.offers.models import Coupon, Playbook, PlaybookRun
 from opencx.platform.models import Brand, Location
-from opencx.surveys.models import Answer, Response
+from opencx.surveys.models import Answer, Response, SurveyOptOut
 from tests.demo.conftest import TINY
 from tests.factories import BrandFactory
 
@@ -59,6 +61,48 @@ def _fingerprint(brand) -> dict:
             CaseEvent.objects.filter(case__brand=brand).values_list("kind", "at", "actor__email"),
             key=repr,
         ),
+        "playbooks": sorted(
+            Playbook.objects.filter(brand=brand).values_list(
+                "segment", "action", "location__code", "created_at"
+            ),
+            key=repr,
+        ),
+        "playbook_runs": sorted(
+            PlaybookRun.objects.filter(brand=brand).values_list(
+                "response__created_at",
+                "segment",
+                "action",
+                "status",
+                "skip_reason",
+                "address",
+                "created_at",
+                "sent_at",
+                "clicked_at",
+                "completed_at",
+                "referred_contact__name",
+            ),
+            key=repr,
+        ),
+        "coupons": sorted(
+            Coupon.objects.filter(brand=brand, issued_at__isnull=False).values_list(
+                "issued_at",
+                "expires_at",
+                "contact__name",
+                "redeemed_at",
+                "redeemed_location__code",
+                "redemption_ref",
+            ),
+            key=repr,
+        ),
+        "opt_outs": sorted(
+            SurveyOptOut.objects.filter(brand=brand).values_list("contact__name", "created_at")
+        ),
+        "webhook_deliveries": sorted(
+            WebhookDelivery.objects.filter(brand=brand).values_list(
+                "event", "event_id", "status", "attempts", "created_at", "delivered_at"
+            ),
+            key=repr,
+        ),
     }
 
 
@@ -67,7 +111,8 @@ def test_builds_the_demo_and_prints_the_logins():
     brand = demo_brand()
     assert brand is not None and brand.name == "Bottega Aurora"
     assert Response.objects.filter(brand=brand).count() == 600
-    assert Contact.objects.filter(brand=brand).count() == 120
+    # Customers, and the friends some promoters referred.
+    assert Contact.objects.filter(brand=brand, referred_by__isnull=True).count() == 120
     assert "http://127.0.0.1:8000" in output
     for email in ("owner@", "cx@", "manager.cardiff@", "agent@", "viewer@"):
         assert f"{email}demo.opencx.org" in output
