@@ -9,7 +9,6 @@ from django.core.cache import cache
 _clock = time.time  # a seam: tests hold the window still
 
 
-
 def allow(scope: str, key: str, *, limit: int, window: int = 60) -> bool:
     """Count one hit for `key` in this window; False once more than `limit` hits were counted.
 
