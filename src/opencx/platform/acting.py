@@ -1,7 +1,8 @@
-"""Who a survey command acts as: `--as EMAIL`, or else the brand's first owner.
+"""Who a management command acts as: `--as EMAIL`, or else the brand's first owner.
 
-Commands write through the same services as the pages and the API, so they need an actor whose
-role allows the change; the audit log then names that person.
+Commands (survey import and export, feedback import) write through the same services as the
+pages and the API, so they need an actor whose role allows the change; the audit log then names
+that person.
 """
 
 from django.core.management.base import CommandError

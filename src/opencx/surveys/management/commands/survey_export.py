@@ -8,10 +8,9 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from opencx.platform.acting import acting_actor, add_actor_arguments
 from opencx.surveys.definitions import dump_definition, spec_of
 from opencx.surveys.selectors import surveys_visible_to
-
-from ._acting import acting_actor, add_actor_arguments
 
 
 class Command(BaseCommand):

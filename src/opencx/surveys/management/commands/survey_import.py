@@ -11,12 +11,11 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from opencx.platform.acting import acting_actor, add_actor_arguments
 from opencx.platform.errors import AppError
 from opencx.surveys.definitions import parse_definition
 from opencx.surveys.selectors import surveys_visible_to
 from opencx.surveys.services import survey_import
-
-from ._acting import acting_actor, add_actor_arguments
 
 
 class Command(BaseCommand):
