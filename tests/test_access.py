@@ -14,6 +14,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from opencx.cases.models import RoutingRule
+from opencx.feedback.models import ImportRun, QuarantinedRow, WebhookSource
 from opencx.integrations.models import WebhookDelivery, WebhookEndpoint
 from opencx.platform.roles import Role
 from opencx.platform.services import api_token_create
@@ -59,6 +60,14 @@ def _objects(brand, store):
     route = RoutingRule.objects.create(
         brand=brand, owner=factories.MembershipFactory(brand=brand, role=Role.CX_MANAGER).user
     )
+    import_run = ImportRun.objects.create(
+        brand=brand, file_name="a.csv", file_path="/nonexistent/a.csv", sha256="0", format="csv",
+        source="reviews", status=ImportRun.Status.DONE,
+    )  # fmt: skip
+    quarantined = QuarantinedRow.objects.create(
+        brand=brand, run=import_run, number=2, line=2, raw={"text": "x"}, errors=[]
+    )
+    webhook_source = WebhookSource.objects.create(brand=brand, name="widget", key="k", secret="s")
     return {
         "locations/": store,
         "customers/": contact,
@@ -92,6 +101,14 @@ def _objects(brand, store):
         "case-rules/": case_rule,
         "routing-rules/": route,
         "sla-policies/": SimpleNamespace(pk="high"),  # the path names a priority
+        # Imports, their quarantine and feedback webhook sources: brand-level admin rows
+        # (brand-wide reach, else 404; MANAGE_FEEDBACK, else 403).
+        "feedback/imports/": import_run,
+        "feedback/quarantine/": quarantined,
+        "feedback/webhooks/": webhook_source,
+        "feedback-imports/": import_run,
+        "feedback-quarantine/": quarantined,
+        "feedback-webhooks/": webhook_source,
     }
 
 

@@ -156,3 +156,18 @@ def test_escalation_mails_the_cx_manager_and_the_owner(
     sent = flows.case_notify(case_id=case.pk, kind="escalated")
     assert sent == ["cx@shop.test", "m@shop.test"]
     assert all("escalated" in mail["Subject"] for mail in smtp_server.messages)
+
+
+def test_an_imported_one_star_review_opens_a_case(
+    brand, store, manager, immediate_tasks, django_capture_on_commit_callbacks
+):
+    from opencx.feedback.services import FEEDBACK_RECEIVED
+    from opencx.platform.events import emit
+    from tests.factories import FeedbackItemFactory
+
+    CaseRule.objects.create(brand=brand, name="1–2 stars", trigger="low_rating")
+    review = FeedbackItemFactory(brand=brand, location=store, rating=1, text="Never again")
+    with django_capture_on_commit_callbacks(execute=True):
+        emit(FEEDBACK_RECEIVED, feedback_id=review.pk, brand_id=brand.pk)
+    case = Case.objects.get()
+    assert case.sources.get().feedback == review and case.owner == manager

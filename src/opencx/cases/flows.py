@@ -14,18 +14,20 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
 
+from opencx.feedback.services import FEEDBACK_RECEIVED
 from opencx.platform.events import subscribe
 from opencx.surveys.flows import public_url
 from opencx.surveys.models import Response
 from opencx.surveys.services import RESPONSE_COMPLETED, RESPONSE_RECORDED
 
-from .models import Case, CaseEvent
+from .models import Case, CaseEvent, CaseRule
 from .services import (
     CASE_CHANGED,
     CASE_ESCALATED,
     CASE_OPENED,
     CASE_REPLY_QUEUED,
     CASE_RESOLVED,
+    FEEDBACK_TRIGGERS,
     case_reply_delivered,
 )
 
@@ -46,6 +48,17 @@ def _rules_on_completed(*, response_id: int, brand_id: int) -> None:
     from .tasks import apply_case_rules
 
     apply_case_rules.enqueue(response_id)
+
+
+@subscribe(FEEDBACK_RECEIVED)
+def _rules_on_feedback(*, feedback_id: int, brand_id: int) -> None:
+    from .tasks import apply_case_rules_to_feedback
+
+    # An import stores items by the thousand: queue work only where a rule could open a case.
+    if CaseRule.objects.filter(
+        brand_id=brand_id, is_active=True, trigger__in=FEEDBACK_TRIGGERS
+    ).exists():
+        apply_case_rules_to_feedback.enqueue(feedback_id)
 
 
 @subscribe(CASE_REPLY_QUEUED)

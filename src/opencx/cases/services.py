@@ -51,6 +51,12 @@ DEFAULT_THRESHOLDS = {
     CaseRule.Trigger.LOW_RATING: 2,
     CaseRule.Trigger.RATING_DROP: 3,
 }
+# The triggers that can match a review, mention, ticket, e-mail or chat.
+FEEDBACK_TRIGGERS = (
+    CaseRule.Trigger.NEGATIVE_SENTIMENT,
+    CaseRule.Trigger.KEYWORD,
+    CaseRule.Trigger.LOW_RATING,
+)
 NPS_RECOVERED_MIN = 7  # a re-survey answer of passive or promoter wins the customer back
 
 S = Case.Status

@@ -29,3 +29,77 @@ class FeedbackItemOut(Schema):
     url: str
     occurred_at: datetime
     received_at: datetime
+
+
+class ImportRunOut(Schema):
+    id: int
+    file_name: str
+    file_size: int
+    sha256: str
+    format: str
+    source: str
+    mapping: dict
+    status: str
+    percent: int
+    rows_read: int
+    created: int
+    already_present: int
+    near_duplicates: int
+    quarantined: int
+    error: str
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+class FieldErrorOut(Schema):
+    field: str
+    reason: str
+
+
+class QuarantinedRowOut(Schema):
+    id: int
+    run_id: int
+    line: int
+    where: str
+    raw: dict
+    errors: list[FieldErrorOut]
+    status: str
+    item_id: int | None
+
+
+class QuarantineRetryIn(Schema):
+    raw: dict | None = None
+
+
+class RetryOut(Schema):
+    stored: int
+    still_open: int
+
+
+class WebhookSourceIn(Schema):
+    name: str
+    mapping: dict | None = None
+
+
+class WebhookSourceOut(Schema):
+    id: int
+    name: str
+    key: str
+    url: str
+    mapping: dict
+    is_active: bool
+    received: int
+    last_received_at: datetime | None
+    created_at: datetime
+
+
+class WebhookSourceCreatedOut(WebhookSourceOut):
+    secret: str
+
+
+class DeliveryOut(Schema):
+    created: int
+    already_present: int
+    near_duplicates: int
+    ids: list[int]

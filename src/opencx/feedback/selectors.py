@@ -10,7 +10,7 @@ from opencx.platform.errors import NotFound
 from opencx.platform.models import Location
 from opencx.platform.selectors import scope_filter
 
-from .models import FeedbackItem
+from .models import FeedbackItem, ImportRun, QuarantinedRow, WebhookSource
 
 DEFAULT_RATING_SCALE = 5
 
@@ -101,3 +101,61 @@ def unhappy_reviews(actor: Actor, *, location: Location | None) -> QuerySet[Feed
         .filter(stars__lt=2.5)
         .order_by("-occurred_at", "-pk")
     )
+
+
+# --- imports, their quarantine, webhook sources: brand-level rows ------------------------------
+# Only members with brand-wide reach see them (others get 404); pages and the API then require
+# MANAGE_FEEDBACK (403).
+
+
+def import_runs_visible_to(actor: Actor) -> QuerySet[ImportRun]:
+    if not actor.is_brand_wide:
+        return ImportRun.objects.none()
+    return ImportRun.objects.filter(brand=actor.brand).select_related("created_by")
+
+
+def import_run_get(actor: Actor, *, pk: int) -> ImportRun:
+    run = import_runs_visible_to(actor).filter(pk=pk).first()
+    if run is None:
+        raise NotFound("No such import.", field="import")
+    return run
+
+
+def quarantined_rows_of(
+    actor: Actor, *, run: ImportRun, status: str = QuarantinedRow.Status.OPEN
+) -> QuerySet[QuarantinedRow]:
+    qs = QuarantinedRow.objects.filter(brand=actor.brand, run=run)
+    if not actor.is_brand_wide:
+        return qs.none()
+    return qs.filter(status=status) if status else qs
+
+
+def quarantined_row_get(actor: Actor, *, pk: int) -> QuarantinedRow:
+    row = (
+        QuarantinedRow.objects.filter(brand=actor.brand, pk=pk).select_related("run").first()
+        if actor.is_brand_wide
+        else None
+    )
+    if row is None:
+        raise NotFound("No such row.", field="row")
+    return row
+
+
+def webhook_sources_visible_to(actor: Actor) -> QuerySet[WebhookSource]:
+    if not actor.is_brand_wide:
+        return WebhookSource.objects.none()
+    return WebhookSource.objects.filter(brand=actor.brand)
+
+
+def webhook_source_get(actor: Actor, *, pk: int) -> WebhookSource:
+    source = webhook_sources_visible_to(actor).filter(pk=pk).first()
+    if source is None:
+        raise NotFound("No such webhook source.", field="webhook_source")
+    return source
+
+
+def webhook_source_by_key(*, key: str) -> WebhookSource | None:
+    """The active source a webhook address names (the public endpoint has no actor)."""
+    if not key or len(key) > 64:
+        return None
+    return WebhookSource.objects.select_related("brand").filter(key=key, is_active=True).first()

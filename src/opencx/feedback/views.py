@@ -4,6 +4,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
+from opencx.platform.roles import Capability
 from opencx.ui.brand_views import brand_page, location_choices, location_filter, page_or_partial
 
 from . import selectors
@@ -71,6 +72,7 @@ def feedback_list(request):
             "sources": selectors.feedback_sources(actor),
             "star_choices": STAR_CHOICES,
             "locations": location_choices(actor, location),
+            "can_import": actor.is_brand_wide and actor.can(Capability.MANAGE_FEEDBACK),
         },
         partial="results",
     )
