@@ -15,6 +15,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from opencx.cases.models import RoutingRule
 from opencx.feedback.models import ImportRun, QuarantinedRow, WebhookSource
+from opencx.insights.models import Alert, AlertRule
 from opencx.integrations.models import WebhookDelivery, WebhookEndpoint
 from opencx.platform.roles import Role
 from opencx.platform.services import api_token_create
@@ -68,6 +69,11 @@ def _objects(brand, store):
         brand=brand, run=import_run, number=2, line=2, raw={"text": "x"}, errors=[]
     )
     webhook_source = WebhookSource.objects.create(brand=brand, name="widget", key="k", secret="s")
+    alert_rule = AlertRule.objects.create(brand=brand, name="watch", kind="keyword")
+    alert = Alert.objects.create(
+        brand=brand, rule=alert_rule, location=store, kind="keyword", title="x",
+        window_end="2026-06-01", key="k",
+    )  # fmt: skip
     return {
         "locations/": store,
         "customers/": contact,
@@ -109,6 +115,10 @@ def _objects(brand, store):
         "feedback-imports/": import_run,
         "feedback-quarantine/": quarantined,
         "feedback-webhooks/": webhook_source,
+        # Alerts live at a location; their rules are brand-level settings (MANAGE_FEEDBACK).
+        "alerts/": alert,
+        "alerts/rules/": alert_rule,
+        "alert-rules/": alert_rule,
     }
 
 
@@ -124,6 +134,8 @@ BRAND_LEVEL = (
     "settings/touchpoints/",
     "playbooks/pools/",
     "coupon-pools/",
+    "alerts/rules/",
+    "alert-rules/",
 )
 
 
@@ -201,7 +213,7 @@ def test_lower_roles_cannot_change_anything_through_pages(
     url = _fill(route, brand.slug, obj)
     status = client.post(url, {"name": "x", "role": "owner", "email": "x@example.test"}).status_code
     # Agents may reply in inbox and work cases (later issues); admin screens must refuse.
-    if role == Role.AGENT and tail.startswith(("inbox/", "cases/")):
+    if role == Role.AGENT and tail.startswith(("inbox/", "cases/", "alerts/<int:pk>/ack")):
         return
     assert status in {403, 405}, f"{role} POST {url} -> {status}"
 
@@ -259,8 +271,9 @@ def test_sibling_location_manager_gets_404_on_api_objects_of_another_store(
         assert status in {404, 405}, url  # 405: the route has no GET (e.g. members/<id>)
 
 
-# Case work (status, owner, notes, replies...) is open to agents, who may reply to customers.
-AGENTS_WORK_CASES = ("api/v1/brands/<slug>/cases",)
+# Case work (status, owner, notes, replies...) and acknowledging alerts are open to agents,
+# who may reply to customers.
+AGENTS_WORK_CASES = ("api/v1/brands/<slug>/cases", "api/v1/brands/<slug>/alerts/")
 
 
 @pytest.mark.parametrize("role", [Role.VIEWER, Role.AGENT])

@@ -6,6 +6,7 @@ from opencx.cases.api import router as cases_router
 from opencx.contacts.api import router as contacts_router
 from opencx.feedback.api import router as feedback_router
 from opencx.inbox.api import router as inbox_router
+from opencx.insights.alert_api import router as alerts_router
 from opencx.insights.api import router as insights_router
 from opencx.integrations.api import router as integrations_router
 from opencx.offers.api import router as offers_router
@@ -44,6 +45,7 @@ api.add_router("", surveys_router)
 api.add_router("", feedback_router)
 api.add_router("", inbox_router)
 api.add_router("", insights_router)
+api.add_router("", alerts_router)
 api.add_router("", cases_router)
 api.add_router("", integrations_router)
 api.add_router("", offers_router)

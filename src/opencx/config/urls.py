@@ -13,6 +13,7 @@ brand_urls = [
     path("feedback/", include("opencx.feedback.urls")),
     path("inbox/", include("opencx.inbox.urls")),
     path("cases/", include("opencx.cases.urls")),
+    path("alerts/", include("opencx.insights.alert_urls")),
     path("playbooks/", include("opencx.offers.urls")),
     path("customers/", include("opencx.contacts.urls")),
     path("locations/", include("opencx.platform.location_urls")),

@@ -19,7 +19,7 @@ from opencx.analytics.result import THIN_SAMPLE, Score
 from opencx.analytics.stats.drivers import key_drivers as shapley_drivers
 from opencx.analytics.stats.multiple import holm
 from opencx.analytics.stats.shrinkage import nps_dirichlet
-from opencx.analytics.stats.significance import nps_difference
+from opencx.analytics.stats.significance import nps_difference, proportion_difference
 
 from .selectors import HeadlineTally, NpsCounts
 
@@ -947,3 +947,74 @@ def time_on_task(seconds: Sequence[float], *, confidence: float) -> Score:
         return geometric(seconds, confidence)
     except ValueError as error:
         raise MetricRefused(str(error)) from error
+
+
+# --- brand monitoring (insights.alerts) -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChangeTest:
+    """Now minus before (percentage points for shares, stars for mean ratings), its two-sided
+    interval, and the one-sided p-value in the direction watched (a rise, or a drop)."""
+
+    now: float
+    before: float
+    difference: float
+    ci_low: float
+    ci_high: float
+    p_value: float
+    test: str
+
+
+def share_rise(*, k_now: int, n_now: int, k_before: int, n_before: int) -> ChangeTest:
+    """Did the share k/n rise from before to now? Pooled two-proportion z test (one-sided),
+    Newcombe interval of the difference, in points."""
+    comparison = proportion_difference(k_now, n_now, k_before, n_before, confidence=CONFIDENCE)
+    half = comparison.p_value / 2
+    return ChangeTest(
+        now=100.0 * k_now / n_now,
+        before=100.0 * k_before / n_before,
+        difference=comparison.difference,
+        ci_low=comparison.ci_low,
+        ci_high=comparison.ci_high,
+        p_value=half if comparison.statistic > 0 else 1.0 - half,
+        test="two-proportion z test (pooled), one-sided",
+    )
+
+
+def mean_drop(
+    *, now: tuple[int, float, float], before: tuple[int, float, float]
+) -> ChangeTest | None:
+    """Did the mean fall from before to now? Each side is (n, Σx, Σx²). Welch's t test
+    (one-sided) and its interval; None when either side has fewer than two values."""
+    from scipy import stats
+
+    (n1, s1, q1), (n2, s2, q2) = now, before
+    if n1 < 2 or n2 < 2:
+        return None
+    m1, m2 = s1 / n1, s2 / n2
+    v1 = max(0.0, (q1 - n1 * m1 * m1) / (n1 - 1))
+    v2 = max(0.0, (q2 - n2 * m2 * m2) / (n2 - 1))
+    a, b = v1 / n1, v2 / n2
+    difference = m1 - m2
+    se = math.sqrt(a + b)
+    if se == 0:
+        p_value = 0.0 if difference < 0 else 1.0
+        return ChangeTest(m1, m2, difference, difference, difference, p_value, "Welch t test")
+    df = (a + b) ** 2 / ((a * a / (n1 - 1) if a else 0.0) + (b * b / (n2 - 1) if b else 0.0))
+    statistic = difference / se
+    margin = float(stats.t.ppf(1 - ALPHA / 2, df)) * se
+    return ChangeTest(
+        now=m1,
+        before=m2,
+        difference=difference,
+        ci_low=difference - margin,
+        ci_high=difference + margin,
+        p_value=float(stats.t.cdf(statistic, df)),
+        test="Welch t test, one-sided",
+    )
+
+
+def holm_adjusted(p_values: Sequence[float]) -> list[float]:
+    """Holm's adjustment of the p-values of one family (e.g. the locations of one run)."""
+    return holm(p_values) if p_values else []

@@ -125,3 +125,126 @@ class DigestSent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.frequency} digest from {self.period_start} to user#{self.user_id}"
+
+
+# --- Brand monitoring: alert rules and the alerts they raise (insights.alerts) -----------------
+
+
+class AlertRule(models.Model):
+    """What to watch in a brand's feedback, and where. Evaluated by `opencx evaluate_alerts`.
+
+    - negative_share: in each location (or channel) in scope, the negative share of the items
+      whose sentiment is known, recent window against the same group's baseline (the weeks
+      before it); fires on a significant rise (two-proportion test, Holm across the groups of
+      one run), only when both windows hold at least `min_n` items.
+    - rating_drop: the mean rating out of five, same windows; fires when it drops by at least
+      `threshold` stars and the drop is significant (Welch t, Holm across the groups).
+    - keyword: a word or phrase of `keywords` starts a word of an item's title or text; each
+      item alerts a rule once, when at least `min_count` new matches fall in the window.
+    """
+
+    class Kind(models.TextChoices):
+        NEGATIVE_SHARE = "negative_share", "Rise in the negative share"
+        RATING_DROP = "rating_drop", "Rating drop"
+        KEYWORD = "keyword", "Keyword watch"
+
+    class GroupBy(models.TextChoices):
+        LOCATION = "location", "Each location"
+        CHANNEL = "channel", "Each channel"
+
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="alert_rules")
+    name = models.CharField(max_length=120)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    location = models.ForeignKey(
+        Location,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        help_text="Only this location's subtree; empty: the whole brand",
+    )
+    channel = models.ForeignKey(
+        "platform.Channel",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        help_text="Only this channel; empty: every channel",
+    )
+    group_by = models.CharField(max_length=8, choices=GroupBy.choices, default=GroupBy.LOCATION)
+    keywords = models.JSONField(default=list, blank=True)
+    window_days = models.PositiveSmallIntegerField(default=7)
+    baseline_days = models.PositiveSmallIntegerField(default=56)
+    min_n = models.PositiveIntegerField(default=30, help_text="Items needed in each window")
+    min_count = models.PositiveIntegerField(default=1, help_text="Keyword matches per alert")
+    alpha = models.FloatField(default=0.05)
+    threshold = models.FloatField(
+        default=0.0, help_text="Least rise in points (negative share) or drop in stars (rating)"
+    )
+    is_active = models.BooleanField(default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Alert(models.Model):
+    """One alert: what fired, where, the figures behind it and the items it is about.
+
+    `key` makes it once-only: a statistical rule's alert is one per (rule, location, channel,
+    day the window ended); a keyword alert is keyed by its first item (each item alerts a rule
+    once, `AlertedItem`). Evaluating again therefore adds nothing."""
+
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="alerts")
+    rule = models.ForeignKey(
+        AlertRule, null=True, blank=True, on_delete=models.SET_NULL, related_name="alerts"
+    )
+    location = models.ForeignKey(
+        Location, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    channel = models.ForeignKey(
+        "platform.Channel", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    kind = models.CharField(max_length=16, choices=AlertRule.Kind.choices)
+    title = models.CharField(max_length=300)
+    details = models.JSONField(default=dict, help_text="The figures")
+    items = models.JSONField(default=list, help_text="Feedback item ids (capped)")
+    window_end = models.DateField(help_text="Day the recent window ended (brand time zone)")
+    key = models.CharField(max_length=120)
+    created_at = models.DateTimeField(default=timezone.now)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [models.UniqueConstraint(fields=["brand", "key"], name="alert_once_per_key")]
+        indexes = [models.Index(fields=["brand", "created_at"], name="alert_brand_created")]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_open(self) -> bool:
+        return self.acknowledged_at is None
+
+
+class AlertedItem(models.Model):
+    """A feedback item that a keyword rule has alerted about: never again for that rule."""
+
+    rule = models.ForeignKey(AlertRule, on_delete=models.CASCADE, related_name="+")
+    item = models.ForeignKey("feedback.FeedbackItem", on_delete=models.CASCADE, related_name="+")
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["rule", "item"], name="alerted_item_once_per_rule")
+        ]

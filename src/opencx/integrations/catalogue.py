@@ -135,11 +135,17 @@ def _case_link(brand_slug: str, data: dict) -> str | None:
     return _path("cases:detail", brand_slug, data.get("id")) or _path("cases:list", brand_slug)
 
 
-# --- alerts (reserved for the alerts feature) --------------------------------------------------
+# --- alerts (brand monitoring: opencx.insights.alerts) ---------------------------------------
 
 
 def _passthrough(**kwargs) -> dict:
     return {key: value for key, value in kwargs.items() if key != "brand_id"}
+
+
+def _alert(*, alert_id: int, **_) -> dict | None:
+    from opencx.insights.alerts import alert_payload  # written by the insights app
+
+    return alert_payload(alert_id=alert_id)
 
 
 def _alert_summary(data: dict) -> str:
@@ -211,9 +217,9 @@ CATALOGUE: dict[str, PublicEvent] = {
         ),
         PublicEvent(
             "alert.raised",
-            "An alert was raised (reserved for the alerts feature).",
+            "An alert was raised (negative share up, rating down, a watched keyword).",
             ("alert.raised",),
-            _passthrough,
+            _alert,
             _alert_summary,
             _no_link,
         ),

@@ -18,6 +18,7 @@ PERIODIC = [
     ("webhooks_retry", 60),
     ("match_review_completions", 3600),
     ("send_digests", 3600),
+    ("evaluate_alerts", 900),
 ]
 
 
