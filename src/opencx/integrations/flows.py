@@ -149,10 +149,13 @@ def _escape_slack(text: str) -> str:
 
 
 def body_for(delivery: WebhookDelivery, endpoint: WebhookEndpoint) -> bytes:
-    """The exact bytes POSTed for the delivery."""
+    """The exact bytes POSTed for the delivery. Keys are sorted: PostgreSQL's jsonb does not keep
+    their order, and the same delivery must give the same bytes (and signature) whether its
+    payload was just built or read back, as the delivery log and a replay do."""
     if endpoint.kind == WebhookEndpoint.Kind.SLACK:
         return json.dumps({"text": slack_text(delivery.payload)}, ensure_ascii=False).encode()
-    return json.dumps(delivery.payload, ensure_ascii=False, separators=(",", ":")).encode()
+    text = json.dumps(delivery.payload, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    return text.encode()
 
 
 def request_for(delivery: WebhookDelivery, endpoint: WebhookEndpoint) -> tuple[bytes, dict]:
