@@ -7,7 +7,6 @@ from email import policy
 
 import pytest
 from aiosmtpd.controller import Controller
-from django.test import override_settings
 
 from opencx.platform.actor import Actor
 from opencx.platform.roles import Role
@@ -141,34 +140,32 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def smtp_server():
-    """A real SMTP server (aiosmtpd) on a free loopback port; Django sends mail through it."""
+def smtp_server(settings):
+    """A real SMTP server (aiosmtpd) on a free loopback port; Django sends mail through it.
+
+    Settings change through pytest-django's `settings`, like every other test's: one stack of
+    overrides, undone in order (a separate override_settings undone out of order leaks)."""
     mailbox = Mailbox()
     controller = Controller(mailbox, hostname="127.0.0.1", port=_free_port())
     controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = controller.port
+    settings.EMAIL_HOST_USER = ""
+    settings.EMAIL_HOST_PASSWORD = ""
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_USE_SSL = False
+    settings.EMAIL_TIMEOUT = 10
     try:
-        with override_settings(
-            EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
-            EMAIL_HOST="127.0.0.1",
-            EMAIL_PORT=controller.port,
-            EMAIL_HOST_USER="",
-            EMAIL_HOST_PASSWORD="",
-            EMAIL_USE_TLS=False,
-            EMAIL_USE_SSL=False,
-            EMAIL_TIMEOUT=10,
-        ):
-            yield mailbox
+        yield mailbox
     finally:
         controller.stop()
 
 
 @pytest.fixture
-def immediate_tasks():
+def immediate_tasks(settings):
     """Tasks run as they are enqueued (the database backend would wait for a worker)."""
-    with override_settings(
-        TASKS={"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
-    ):
-        yield
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 
 
 @pytest.fixture
