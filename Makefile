@@ -79,5 +79,10 @@ messages: install ## Update the customer-facing apps' .po files from the code an
 bench: install-dev ## Run the benchmarks
 	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
+.PHONY: train-text
+SENTIMENT_DATA ?= $(CURDIR)/../shared/data/sentiment
+train-text: install ## Retrain the shipped sentiment model from ../shared/data/sentiment (10-20 min)
+	$(BIN)/python -m opencx.analytics.text.train --data $(SENTIMENT_DATA) --out src/opencx/analytics/text/models --cache-dir $${TMPDIR:-/tmp}/opencx-text-cache
+
 clean: ## Remove the virtual environment (keeps ./data)
 	rm -rf $(VENV)

@@ -1,7 +1,8 @@
 """The `opencx` command: `opencx serve`, `opencx demo`, and every Django management command.
 
 `opencx metrics ...` is the analytics library's own command: it runs without Django (no settings,
-no database), so it works on any CSV or Parquet file (see `opencx metrics --help`).
+no database), so it works on any CSV or Parquet file (see `opencx metrics --help`). Likewise
+`opencx text analyze` for text analytics (see `opencx text analyze --help`).
 """
 
 import os
@@ -14,6 +15,10 @@ def main(argv: list[str] | None = None) -> None:
         from opencx.analytics.cli import main as metrics_main
 
         sys.exit(metrics_main(args[1:]))
+    if args[:1] == ["text"]:
+        from opencx.analytics.cli_text import main as text_main
+
+        sys.exit(text_main(args[1:]))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "opencx.config.settings")
     from django.core.management import execute_from_command_line
 
