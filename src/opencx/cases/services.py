@@ -543,6 +543,43 @@ def _has_other_open_case(case: Case) -> bool:
     return others.exclude(pk=case.pk).exists()
 
 
+def _move(case: Case, *, to: str, actor: Actor, note: str = "") -> None:
+    """Put a locked case in status `to`, stamping the time, recording and announcing the move
+    (the caller has checked that the lifecycle allows it)."""
+    now = timezone.now()
+    before = case.status
+    case.status = to
+    setattr(case, STAMPS[to], now)
+    if to != S.ACKNOWLEDGED and case.acknowledged_at is None:
+        case.acknowledged_at = now  # working or closing a case acknowledges it
+    if to == S.RESOLVED and note:
+        case.resolution = note
+    if before == S.RESOLVED and to == S.IN_PROGRESS:
+        case.resolved_at = None
+    case.updated_at = now
+    case.save()
+    _event(
+        case,
+        CaseEvent.Kind.STATUS,
+        actor=actor.user,
+        body=note,
+        before=before,
+        after=to,
+    )
+    audit_record(
+        actor_user=actor.user,
+        brand=actor.brand,
+        action="case.status",
+        obj=case,
+        changes={"status": [before, to]},
+    )
+    emit(CASE_CHANGED, case_id=case.pk, brand_id=case.brand_id, change="status")
+    if to == S.RESOLVED:
+        emit(CASE_RESOLVED, case_id=case.pk, brand_id=case.brand_id)
+    if to == S.CLOSED:
+        emit(CASE_CLOSED, case_id=case.pk, brand_id=case.brand_id)
+
+
 def case_transition(*, actor: Actor, case: Case, to: str, note: str = "") -> Case:
     """Move a case to another status, if the lifecycle allows it, stamping the time.
 
@@ -568,38 +605,7 @@ def case_transition(*, actor: Actor, case: Case, to: str, note: str = "") -> Cas
             raise Conflict(
                 "This customer has another open case; work that one instead.", field="status"
             )
-        now = timezone.now()
-        before = case.status
-        case.status = to
-        setattr(case, STAMPS[to], now)
-        if to != S.ACKNOWLEDGED and case.acknowledged_at is None:
-            case.acknowledged_at = now  # working or closing a case acknowledges it
-        if to == S.RESOLVED and note:
-            case.resolution = note
-        if before == S.RESOLVED and to == S.IN_PROGRESS:
-            case.resolved_at = None
-        case.updated_at = now
-        case.save()
-        _event(
-            case,
-            CaseEvent.Kind.STATUS,
-            actor=actor.user,
-            body=note,
-            before=before,
-            after=to,
-        )
-        audit_record(
-            actor_user=actor.user,
-            brand=actor.brand,
-            action="case.status",
-            obj=case,
-            changes={"status": [before, to]},
-        )
-        emit(CASE_CHANGED, case_id=case.pk, brand_id=case.brand_id, change="status")
-        if to == S.RESOLVED:
-            emit(CASE_RESOLVED, case_id=case.pk, brand_id=case.brand_id)
-        if to == S.CLOSED:
-            emit(CASE_CLOSED, case_id=case.pk, brand_id=case.brand_id)
+        _move(case, to=to, actor=actor, note=note)
     return case
 
 
@@ -732,22 +738,11 @@ def case_reply(*, actor: Actor, case: Case, body: str, subject: str = "") -> Cas
             message_id=make_msgid(domain="opencx.local"),
             delivery="queued",
         )
-        now = timezone.now()
         if locked.status in (S.NEW, S.ACKNOWLEDGED):
-            before = locked.status
-            locked.status = S.IN_PROGRESS
-            locked.acknowledged_at = locked.acknowledged_at or now
-            locked.in_progress_at = now
-            _event(
-                locked,
-                CaseEvent.Kind.STATUS,
-                actor=actor.user,
-                before=before,
-                after=S.IN_PROGRESS,
-            )
-            emit(CASE_CHANGED, case_id=locked.pk, brand_id=locked.brand_id, change="status")
-        locked.updated_at = now
-        locked.save()
+            _move(locked, to=S.IN_PROGRESS, actor=actor)
+        else:
+            locked.updated_at = timezone.now()
+            locked.save(update_fields=["updated_at"])
         audit_record(actor_user=actor.user, brand=actor.brand, action="case.reply", obj=locked)
         emit(CASE_REPLY_QUEUED, event_id=event.pk)
     return event

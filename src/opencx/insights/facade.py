@@ -19,7 +19,11 @@ from opencx.analytics.result import THIN_SAMPLE, Score
 from opencx.analytics.stats.drivers import key_drivers as shapley_drivers
 from opencx.analytics.stats.multiple import holm
 from opencx.analytics.stats.shrinkage import nps_dirichlet
-from opencx.analytics.stats.significance import nps_difference, proportion_difference
+from opencx.analytics.stats.significance import (
+    mean_difference_from_sums,
+    nps_difference,
+    proportion_difference,
+)
 
 from .selectors import HeadlineTally, NpsCounts
 
@@ -987,30 +991,16 @@ def mean_drop(
 ) -> ChangeTest | None:
     """Did the mean fall from before to now? Each side is (n, Σx, Σx²). Welch's t test
     (one-sided) and its interval; None when either side has fewer than two values."""
-    from scipy import stats
-
-    (n1, s1, q1), (n2, s2, q2) = now, before
-    if n1 < 2 or n2 < 2:
+    comparison = mean_difference_from_sums(now, before, confidence=CONFIDENCE, alternative="less")
+    if comparison is None:
         return None
-    m1, m2 = s1 / n1, s2 / n2
-    v1 = max(0.0, (q1 - n1 * m1 * m1) / (n1 - 1))
-    v2 = max(0.0, (q2 - n2 * m2 * m2) / (n2 - 1))
-    a, b = v1 / n1, v2 / n2
-    difference = m1 - m2
-    se = math.sqrt(a + b)
-    if se == 0:
-        p_value = 0.0 if difference < 0 else 1.0
-        return ChangeTest(m1, m2, difference, difference, difference, p_value, "Welch t test")
-    df = (a + b) ** 2 / ((a * a / (n1 - 1) if a else 0.0) + (b * b / (n2 - 1) if b else 0.0))
-    statistic = difference / se
-    margin = float(stats.t.ppf(1 - ALPHA / 2, df)) * se
     return ChangeTest(
-        now=m1,
-        before=m2,
-        difference=difference,
-        ci_low=difference - margin,
-        ci_high=difference + margin,
-        p_value=float(stats.t.cdf(statistic, df)),
+        now=now[1] / now[0],
+        before=before[1] / before[0],
+        difference=comparison.difference,
+        ci_low=comparison.ci_low,
+        ci_high=comparison.ci_high,
+        p_value=comparison.p_value,
         test="Welch t test, one-sided",
     )
 

@@ -197,3 +197,22 @@ def test_paired_difference_with_no_change():
 def test_paired_difference_rejects_bad_codes(before, after, message):
     with pytest.raises(ValueError, match=message):
         paired_nps_difference(before, after)
+
+
+def test_mean_difference_from_sums_is_welchs_test():
+    from scipy import stats as scipy_stats
+
+    from opencx.analytics.stats.significance import mean_difference_from_sums
+
+    first, second = [3, 4, 2, 5, 3, 4, 1], [4, 5, 5, 4, 3, 5, 4, 5]
+
+    def sums(values):
+        return len(values), float(sum(values)), float(sum(v * v for v in values))
+
+    both = mean_difference_from_sums(sums(first), sums(second))
+    expected = scipy_stats.ttest_ind(first, second, equal_var=False)
+    assert both.p_value == pytest.approx(expected.pvalue)
+    assert both.statistic == pytest.approx(expected.statistic)
+    lower = mean_difference_from_sums(sums(first), sums(second), alternative="less")
+    assert lower.p_value == pytest.approx(expected.pvalue / 2)
+    assert mean_difference_from_sums((1, 3.0, 9.0), sums(second)) is None

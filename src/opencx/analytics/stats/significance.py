@@ -154,6 +154,47 @@ def proportion_difference(
     )
 
 
+def mean_difference_from_sums(
+    first: tuple[int, float, float],
+    second: tuple[int, float, float],
+    confidence: float = 0.95,
+    alternative: Literal["two-sided", "less"] = "two-sided",
+) -> Comparison | None:
+    """Mean of the first sample minus mean of the second, each given as additive sums
+    (n, Σx, Σx²), as rollups keep them. Welch's t test and interval (unequal variances); with
+    `alternative="less"` the p-value is one-sided, for "the first mean is lower". None when
+    either sample has fewer than two values."""
+    (n1, s1, q1), (n2, s2, q2) = first, second
+    if n1 < 2 or n2 < 2:
+        return None
+    m1, m2 = s1 / n1, s2 / n2
+    v1 = max(0.0, (q1 - n1 * m1 * m1) / (n1 - 1))
+    v2 = max(0.0, (q2 - n2 * m2 * m2) / (n2 - 1))
+    a, b = v1 / n1, v2 / n2
+    difference = m1 - m2
+    se = math.sqrt(a + b)
+    if se == 0:  # both samples constant: the difference is exact
+        if alternative == "less":
+            p_value = 0.0 if difference < 0 else 1.0
+        else:
+            p_value = 0.0 if difference != 0 else 1.0
+        return Comparison(difference, difference, difference, 0.0, p_value)
+    df = (a + b) ** 2 / ((a * a / (n1 - 1) if a else 0.0) + (b * b / (n2 - 1) if b else 0.0))
+    statistic = difference / se
+    margin = float(stats.t.ppf(1 - (1 - confidence) / 2, df)) * se
+    if alternative == "less":
+        p_value = float(stats.t.cdf(statistic, df))
+    else:
+        p_value = float(2 * stats.t.sf(abs(statistic), df))
+    return Comparison(
+        difference=difference,
+        ci_low=difference - margin,
+        ci_high=difference + margin,
+        statistic=statistic,
+        p_value=p_value,
+    )
+
+
 def _codes(values: Sequence[int], label: str) -> list[int]:
     codes = list(values)
     for position, code in enumerate(codes):
