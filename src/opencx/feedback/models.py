@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from opencx.contacts.models import Contact
 from opencx.platform.models import Brand, Channel, Location, Touchpoint, User
+from opencx.surveys.models import Response
 
 
 class FeedbackItem(models.Model):
@@ -14,6 +15,7 @@ class FeedbackItem(models.Model):
         TICKET = "ticket", "Support ticket"
         EMAIL = "email", "E-mail"
         CHAT = "chat", "Chat transcript"
+        SURVEY = "survey", "Survey comment"
 
     brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="feedback_items")
     location = models.ForeignKey(
@@ -44,6 +46,15 @@ class FeedbackItem(models.Model):
     import_run = models.ForeignKey(
         "ImportRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="items"
     )
+    # A survey comment's response: its scores stay with the survey, its text lives here.
+    response = models.OneToOneField(
+        Response, null=True, blank=True, on_delete=models.CASCADE, related_name="feedback_item"
+    )
+    # Filled by text analytics (topics: FeedbackTopic rows). `analysis_version` is the brand's
+    # TextSettings.version the item was analysed under: a newer version re-analyses it.
+    keyphrases = models.JSONField(default=list, blank=True)
+    analysed_at = models.DateTimeField(null=True, blank=True)
+    analysis_version = models.PositiveIntegerField(default=0)
 
     class Meta:
         constraints = [
@@ -54,10 +65,28 @@ class FeedbackItem(models.Model):
         indexes = [
             models.Index(fields=["brand", "occurred_at"]),
             models.Index(fields=["brand", "fingerprint"], name="feedback_fingerprint"),
+            models.Index(fields=["brand", "analysis_version"], name="feedback_analysis_version"),
         ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} from {self.author or 'anonymous'}"
+
+
+class FeedbackTopic(models.Model):
+    """A topic of the brand's taxonomy that text analytics (or a person) found in an item."""
+
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="+")
+    item = models.ForeignKey(FeedbackItem, on_delete=models.CASCADE, related_name="topic_rows")
+    topic = models.CharField(max_length=64, help_text="The taxonomy's topic id")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["item", "topic"], name="feedback_topic_once")
+        ]
+        indexes = [models.Index(fields=["brand", "topic"], name="feedback_topic_brand")]
+
+    def __str__(self) -> str:
+        return self.topic
 
 
 class ImportRun(models.Model):

@@ -855,3 +855,37 @@ def webhook_receive(*, source: WebhookSource, records: list) -> Delivery:
             received=F("received") + len(result.created), last_received_at=timezone.now()
         )
     return Delivery(result.created, result.already_present, result.near_duplicates)
+
+
+# --- survey comments --------------------------------------------------------------------------
+
+
+def feedback_from_response(*, response_id: int) -> FeedbackItem | None:
+    """Put a completed response's comment into the feedback store (once), so that it is analysed
+    and explored beside reviews and tickets. Its scores stay with the survey. None when the
+    response has no comment (or is gone). Emits nothing: case rules already saw the response."""
+    from opencx.surveys.models import Response
+
+    response = (
+        Response.objects.filter(pk=response_id, is_partial=False).select_related("contact").first()
+    )
+    if response is None or not response.comment.strip():
+        return None
+    item, _ = FeedbackItem.objects.get_or_create(
+        response=response,
+        defaults={
+            "brand_id": response.brand_id,
+            "location_id": response.location_id,
+            "touchpoint_id": response.touchpoint_id,
+            "channel_id": response.channel_id,
+            "contact_id": response.contact_id,
+            "kind": FeedbackItem.Kind.SURVEY,
+            "source": "survey",
+            "external_id": f"response-{response.pk}",
+            "author": response.contact.name if response.contact else "",
+            "text": response.comment,
+            "language": response.language,
+            "occurred_at": response.completed_at or response.created_at,
+        },
+    )
+    return item

@@ -13,3 +13,5 @@ class InsightsConfig(AppConfig):
         from .location_figures import location_figures
 
         register_location_figures(location_figures)
+
+        from . import text_analysis  # noqa: F401  (its event subscriptions)

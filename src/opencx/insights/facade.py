@@ -4,6 +4,7 @@ Views hand in additive counts (or, for the deep analyses, the rows they need) fr
 `insights.selectors`; what comes back is ready to show: every score with its n and interval.
 """
 
+import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -1008,3 +1009,84 @@ def mean_drop(
 def holm_adjusted(p_values: Sequence[float]) -> list[float]:
     """Holm's adjustment of the p-values of one family (e.g. the locations of one run)."""
     return holm(p_values) if p_values else []
+
+
+# --- text analytics ---------------------------------------------------------------------------
+# Taxonomies cross this door as plain lists of topic dicts ({id, name, keywords, descriptions});
+# None stands for the seeded CX topics.
+
+
+@dataclass(frozen=True)
+class TextResult:
+    language: str
+    sentiment: str  # negative | neutral | positive
+    sentiment_score: float  # in [-1, 1]
+    topics: tuple[str, ...]
+    keyphrases: tuple[str, ...]
+
+
+def seed_taxonomy() -> list[dict]:
+    from opencx.analytics.text.topics import Taxonomy
+
+    return [topic.to_dict() for topic in Taxonomy.seed().topics]
+
+
+def clean_taxonomy(raw: Sequence[Mapping]) -> list[dict]:
+    """A taxonomy checked and normalised; ValueError naming the topic and field when invalid."""
+    from opencx.analytics.text.topics import Taxonomy, TaxonomyError, Topic
+
+    topics = []
+    for position, item in enumerate(raw, start=1):
+        try:
+            topics.append(Topic.from_dict(item))
+        except (TaxonomyError, TypeError, ValueError) as exc:
+            raise ValueError(f"topic {position}: {exc}") from None
+    try:
+        return [topic.to_dict() for topic in Taxonomy(tuple(topics)).topics]
+    except TaxonomyError as exc:
+        raise ValueError(str(exc)) from None
+
+
+def _taxonomy(raw: Sequence[Mapping] | None):
+    from opencx.analytics.text.topics import Taxonomy
+
+    if not raw:
+        return Taxonomy.seed()
+    return Taxonomy.from_json(json.dumps(list(raw), ensure_ascii=False))
+
+
+def analyse_texts(
+    texts: Sequence[str],
+    *,
+    languages: Sequence[str],
+    mode: str = "default",
+    taxonomy: Sequence[Mapping] | None = None,
+    adapter: Mapping | None = None,
+) -> list[TextResult]:
+    """Language (among the brand's `languages`), sentiment, topics and keyphrases per text."""
+    from opencx.analytics.text import analyze
+
+    found = analyze(
+        list(texts),
+        languages=list(languages),
+        mode=mode,  # type: ignore[arg-type]
+        taxonomy=_taxonomy(taxonomy),
+        **({"adapter": adapter} if adapter else {}),
+    )
+    return [
+        TextResult(
+            language=result.language,
+            sentiment=result.sentiment,
+            sentiment_score=result.sentiment_score,
+            topics=result.topics,
+            keyphrases=result.keyphrases,
+        )
+        for result in found
+    ]
+
+
+def redact_pii(text: str) -> str:
+    """The text with e-mail addresses, phone and card numbers replaced by [email] [phone] [card]."""
+    from opencx.analytics.text.redact import redact
+
+    return redact(text)

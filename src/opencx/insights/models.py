@@ -248,3 +248,67 @@ class AlertedItem(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["rule", "item"], name="alerted_item_once_per_rule")
         ]
+
+
+class TextSettings(models.Model):
+    """A brand's text analytics: its topic taxonomy, PII redaction, mode and sentiment adapter.
+
+    `version` goes up whenever something that changes an analysis changes (taxonomy, adapter,
+    mode): stored items analysed under an older version are analysed again in the background.
+    """
+
+    class Mode(models.TextChoices):
+        DEFAULT = "default", "Quality (multilingual-e5-small)"
+        FAST = "fast", "Fast (Universal Sentence Encoder)"
+
+    brand = models.OneToOneField(Brand, on_delete=models.CASCADE, related_name="text_settings")
+    taxonomy = models.JSONField(
+        null=True, blank=True, help_text="The topics as a list; empty: the seeded CX topics"
+    )
+    redact_pii = models.BooleanField(
+        default=False, help_text="Hide e-mail addresses, phone and card numbers in display/export"
+    )
+    mode = models.CharField(max_length=8, choices=Mode.choices, default=Mode.DEFAULT)
+    # The brand's sentiment adaptation (`opencx text retrain`): plain numbers, never pickles.
+    adapter = models.JSONField(null=True, blank=True)
+    adapter_trained_at = models.DateTimeField(null=True, blank=True)
+    adapter_examples = models.PositiveIntegerField(default=0)
+    version = models.PositiveIntegerField(default=1)
+    # Set while an analysis task is queued for the brand, so that one is queued at a time.
+    queued_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"Text settings of {self.brand}"
+
+
+class LabelCorrection(models.Model):
+    """A person's verdict on one analysed label of an item: what the model said, what is right.
+
+    A verdict equal to the prediction confirms it; both count towards the brand's accuracy and
+    the corrections adapt the brand's model (`opencx text retrain`).
+    """
+
+    class Field(models.TextChoices):
+        SENTIMENT = "sentiment", "Sentiment"
+        TOPICS = "topics", "Topics"
+
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="+")
+    item = models.ForeignKey(
+        "feedback.FeedbackItem", on_delete=models.CASCADE, related_name="corrections"
+    )
+    field = models.CharField(max_length=10, choices=Field.choices)
+    predicted = models.JSONField(help_text="The model's label (topics: a sorted list)")
+    corrected = models.JSONField(help_text="The person's label (topics: a sorted list)")
+    language = models.CharField(max_length=8, blank=True)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["item", "field"], name="label_correction_once")
+        ]
+        indexes = [models.Index(fields=["brand", "field", "at"], name="label_correction_brand")]
+
+    def __str__(self) -> str:
+        return f"{self.field} of item {self.item_id}: {self.predicted} -> {self.corrected}"
