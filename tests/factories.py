@@ -6,7 +6,7 @@ import factory
 from django.utils import timezone
 
 from opencx.contacts.models import Contact, Identity
-from opencx.feedback.models import FeedbackItem
+from opencx.feedback.models import FeedbackItem, FeedbackTopic
 from opencx.inbox.models import Conversation, Message
 from opencx.platform.models import Brand, Channel, Location, Membership, Touchpoint, User
 from opencx.platform.roles import Role
@@ -155,6 +155,17 @@ class FeedbackItemFactory(factory.django.DjangoModelFactory):
     rating_scale = 5
     text = "Friendly staff, quick checkout."
     occurred_at = factory.LazyFunction(lambda: datetime(2026, 5, 1, 12, tzinfo=UTC))
+
+
+class FeedbackTopicFactory(factory.django.DjangoModelFactory):
+    """A topic found in an item (as text analytics would store it)."""
+
+    class Meta:
+        model = FeedbackTopic
+
+    item = factory.SubFactory(FeedbackItemFactory)
+    brand = factory.SelfAttribute("item.brand")
+    topic = "waiting_time"
 
 
 class ConversationFactory(factory.django.DjangoModelFactory):

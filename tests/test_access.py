@@ -119,6 +119,11 @@ def _objects(brand, store):
         "alerts/": alert,
         "alerts/rules/": alert_rule,
         "alert-rules/": alert_rule,
+        # Label verdicts are made on a feedback item (its panel): whoever sees the item.
+        "labels/": factories.FeedbackItemFactory(brand=brand, location=store),
+        # The topic taxonomy: brand-level settings for brand-wide members (else 404), changes
+        # need MANAGE_FEEDBACK (403). The path names a seeded topic.
+        "settings/text/topics/": SimpleNamespace(pk="price"),
     }
 
 
@@ -213,7 +218,10 @@ def test_lower_roles_cannot_change_anything_through_pages(
     url = _fill(route, brand.slug, obj)
     status = client.post(url, {"name": "x", "role": "owner", "email": "x@example.test"}).status_code
     # Agents may reply in inbox and work cases (later issues); admin screens must refuse.
-    if role == Role.AGENT and tail.startswith(("inbox/", "cases/", "alerts/<int:pk>/ack")):
+    # ...and correct the labels of the feedback they work (labels/<pk>/).
+    if role == Role.AGENT and tail.startswith(
+        ("inbox/", "cases/", "alerts/<int:pk>/ack", "labels/<int:pk>/")
+    ):
         return
     assert status in {403, 405}, f"{role} POST {url} -> {status}"
 
@@ -297,3 +305,34 @@ def test_lower_roles_get_403_on_every_api_write(client, world, brand, make_actor
         assert response.status_code in {403, 405}, f"{role} {method} {url} -> {response}"
         if response.status_code == 403:
             assert response.json()["code"] == "forbidden"
+
+
+# The inbox's API channel sits outside the brand's paths: an API inbox's own token is the key,
+# and it opens that inbox's conversations only (another inbox's token, even in the same brand,
+# gets 404; a personal token is not an inbox token: 401).
+INBOX_CHANNEL_ROUTES = [r for r in API_ROUTES if r.startswith("api/v1/inbox-api/")]
+
+
+@pytest.mark.parametrize("route", INBOX_CHANNEL_ROUTES)
+def test_inbox_channel_routes_open_only_the_tokens_own_inbox(client, brand, store, owner, route):
+    from opencx.inbox import services as inbox_services
+    from opencx.platform.actor import Actor
+
+    actor = Actor(user=owner, brand=brand, membership=owner.memberships.get())
+    ours = inbox_services.inbox_create_api(actor=actor, name="ours", location=store)
+    theirs = inbox_services.inbox_create_api(actor=actor, name="theirs", location=store)
+    received = inbox_services.message_receive(
+        inbox=ours.inbox, provider_message_id="m", body="hi", email="c@example.test"
+    )
+    url = _fill(route, brand.slug, received.message.conversation)
+    body = {"id": "x", "body": "hi"}
+    for token, expected in (
+        (theirs.token, 404),
+        (api_token_create(user=owner, name="t").secret, 401),
+    ):
+        headers = {"Authorization": f"Bearer {token}"}
+        for method in ("get", "post"):
+            response = getattr(client, method)(
+                url, data=body, content_type="application/json", headers=headers
+            )
+            assert response.status_code in {expected, 405}, f"{method} {url} -> {response}"

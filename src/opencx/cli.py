@@ -2,7 +2,8 @@
 
 `opencx metrics ...` is the analytics library's own command: it runs without Django (no settings,
 no database), so it works on any CSV or Parquet file (see `opencx metrics --help`). Likewise
-`opencx text analyze` for text analytics (see `opencx text analyze --help`).
+`opencx text analyze` for text analytics (see `opencx text analyze --help`); `opencx text retrain`
+is the Django command `text_retrain` (a brand's sentiment adapter, from its database).
 """
 
 import os
@@ -15,7 +16,9 @@ def main(argv: list[str] | None = None) -> None:
         from opencx.analytics.cli import main as metrics_main
 
         sys.exit(metrics_main(args[1:]))
-    if args[:1] == ["text"]:
+    if args[:2] == ["text", "retrain"]:
+        args = ["text_retrain", *args[2:]]  # needs the database: a Django management command
+    elif args[:1] == ["text"]:
         from opencx.analytics.cli_text import main as text_main
 
         sys.exit(text_main(args[1:]))

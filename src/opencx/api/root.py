@@ -8,6 +8,7 @@ from opencx.feedback.api import router as feedback_router
 from opencx.inbox.api import router as inbox_router
 from opencx.insights.alert_api import router as alerts_router
 from opencx.insights.api import router as insights_router
+from opencx.insights.taxonomy_api import router as taxonomy_router
 from opencx.integrations.api import router as integrations_router
 from opencx.offers.api import router as offers_router
 from opencx.platform.api import router as platform_router
@@ -46,6 +47,7 @@ api.add_router("", feedback_router)
 api.add_router("", inbox_router)
 api.add_router("", insights_router)
 api.add_router("", alerts_router)
+api.add_router("", taxonomy_router)
 api.add_router("", cases_router)
 api.add_router("", integrations_router)
 api.add_router("", offers_router)

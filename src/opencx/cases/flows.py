@@ -14,7 +14,8 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from opencx.feedback.services import FEEDBACK_RECEIVED
+from opencx.feedback.models import FeedbackItem
+from opencx.feedback.services import FEEDBACK_ANALYSED, FEEDBACK_RECEIVED
 from opencx.platform.events import subscribe
 from opencx.surveys.flows import public_url
 from opencx.surveys.models import Response
@@ -58,6 +59,23 @@ def _rules_on_feedback(*, feedback_id: int, brand_id: int) -> None:
     if CaseRule.objects.filter(
         brand_id=brand_id, is_active=True, trigger__in=FEEDBACK_TRIGGERS
     ).exists():
+        apply_case_rules_to_feedback.enqueue(feedback_id)
+
+
+@subscribe(FEEDBACK_ANALYSED)
+def _sentiment_rules_on_analysed(*, feedback_ids: list[int], brand_id: int) -> None:
+    from .tasks import apply_case_rules_to_feedback
+
+    # Sentiment is known only now: items found negative get the rules again (a case opened on
+    # arrival, by another rule, stands: an item belongs to one case at most).
+    if not CaseRule.objects.filter(
+        brand_id=brand_id, is_active=True, trigger=CaseRule.Trigger.NEGATIVE_SENTIMENT
+    ).exists():
+        return
+    negative = FeedbackItem.objects.filter(
+        pk__in=feedback_ids, sentiment="negative", case_source__isnull=True
+    ).exclude(kind=FeedbackItem.Kind.SURVEY)
+    for feedback_id in negative.values_list("pk", flat=True):
         apply_case_rules_to_feedback.enqueue(feedback_id)
 
 

@@ -493,7 +493,8 @@ def cases_from_feedback(*, feedback_id: int) -> Case | None:
         .filter(pk=feedback_id)
         .first()
     )
-    if item is None or item.location_id is None:
+    # A survey comment's response went through the rules already, with its scores.
+    if item is None or item.location_id is None or item.kind == FeedbackItem.Kind.SURVEY:
         return None
     rule = _first_matching_rule(item.brand_id, rule_matches_feedback, item)
     if rule is None:

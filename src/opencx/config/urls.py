@@ -14,10 +14,13 @@ brand_urls = [
     path("inbox/", include("opencx.inbox.urls")),
     path("cases/", include("opencx.cases.urls")),
     path("alerts/", include("opencx.insights.alert_urls")),
+    path("labels/", include("opencx.insights.correction_urls")),
+    path("topics/", include("opencx.insights.topic_urls")),
     path("playbooks/", include("opencx.offers.urls")),
     path("customers/", include("opencx.contacts.urls")),
     path("locations/", include("opencx.platform.location_urls")),
     path("settings/integrations/", include("opencx.integrations.urls")),
+    path("settings/text/", include("opencx.insights.taxonomy_urls")),
     path("settings/", include("opencx.platform.settings_urls")),
 ]
 

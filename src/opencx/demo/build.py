@@ -20,8 +20,10 @@ from django.utils import timezone
 from opencx.cases.models import Case
 from opencx.contacts.models import Contact, Identity, Order, WebEvent
 from opencx.feedback.models import FeedbackItem
+from opencx.feedback.services import survey_comments_backfill
 from opencx.inbox.models import Conversation, Message
 from opencx.insights.services import rollups_rebuild
+from opencx.insights.text_analysis import analyse_pending
 from opencx.platform import services as platform
 from opencx.platform.models import Brand, Channel, Location, Touchpoint, User
 from opencx.platform.selectors import actor_for
@@ -83,6 +85,7 @@ def build_demo(
         step("cases", closed_loop.closed_loop)
         step("playbooks", playbooks.playbooks)
         step("web_sessions", web.sessions)
+        step("text_analysis", _text_analysis)
     return DemoResult(brand=world.brand, counts=counts, seconds=time.perf_counter() - started)
 
 
@@ -318,6 +321,13 @@ def _survey_links(world: World) -> int:
 def _rollups(world: World) -> int:
     """The responses were bulk-inserted around the write path: recompute their rollups."""
     return rollups_rebuild(brand=world.brand)
+
+
+def _text_analysis(world: World) -> int:
+    """Survey comments into the feedback store, then everything analysed: the demo opens with
+    languages, sentiment and topics in place (the worker would get there too, more slowly)."""
+    survey_comments_backfill(brand_id=world.brand.pk)
+    return analyse_pending(brand_id=world.brand.pk, seconds=float("inf"))
 
 
 def logins() -> list[tuple[str, str, str]]:

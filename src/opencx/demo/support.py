@@ -143,6 +143,10 @@ def conversations(world: World) -> int:
                 conversation.resolved_at = min(
                     thanks_at + timedelta(minutes=rng.uniform(1, 60)), now
                 )
+        conversation.last_activity_at = max(
+            [at for *_, at, _private in messages]
+            + ([conversation.resolved_at] if conversation.resolved_at else [])
+        )
         specs.append((conversation, messages))
         if len(specs) >= BATCH:
             created += _save(specs)

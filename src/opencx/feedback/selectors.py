@@ -2,17 +2,23 @@
 
 from datetime import date
 
-from django.db.models import F, FloatField, Q, QuerySet, Value
+from django.db.models import Exists, F, FloatField, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Cast, Coalesce
 
 from opencx.platform.actor import Actor
 from opencx.platform.errors import NotFound
 from opencx.platform.models import Location
 from opencx.platform.selectors import scope_filter
+from opencx.surveys.models import Survey
 
-from .models import FeedbackItem, ImportRun, QuarantinedRow, WebhookSource
+from .models import FeedbackItem, FeedbackTopic, ImportRun, QuarantinedRow, WebhookSource
 
 DEFAULT_RATING_SCALE = 5
+SENTIMENTS = ("negative", "neutral", "positive")
+NOT_ANALYSED = "none"  # the sentiment filter's value for items not analysed yet
+NO_TOPIC = "none"  # the topic filter's value for analysed items in no topic
+# NPS bands of a survey comment's score (0–10), inclusive.
+NPS_BANDS = {"promoter": (9, 10), "passive": (7, 8), "detractor": (0, 6)}
 
 # A rating on any scale, expressed in stars out of five (4/5 -> 4.0, 8/10 -> 4.0).
 STARS = (
@@ -46,12 +52,19 @@ def feedback_list(
     q: str = "",
     date_from: date | None = None,
     date_to: date | None = None,
+    language: str = "",
+    sentiment: str = "",
+    topic: str = "",
+    nps_band: str = "",
 ) -> QuerySet[FeedbackItem]:
     """Feedback newest first, with optional filters.
 
     Each item carries `stars`: its rating brought to five stars (None when unrated).
     `stars` (1–5) keeps items whose rating, brought to five stars, rounds to that number;
     `q` searches title, text and author; the date range is inclusive on both ends.
+    `sentiment` is negative, neutral or positive (or NOT_ANALYSED: items still waiting for text
+    analytics); `topic` a taxonomy topic id (or NO_TOPIC: analysed items in no topic);
+    `nps_band` keeps survey comments of NPS surveys whose score is in that band.
     """
     qs = feedback_visible_to(actor, location=location).annotate(stars=STARS)
     if within is not None:
@@ -68,13 +81,46 @@ def feedback_list(
         qs = qs.filter(occurred_at__date__gte=date_from)
     if date_to is not None:
         qs = qs.filter(occurred_at__date__lte=date_to)
-    return qs.select_related("location", "channel").order_by("-occurred_at", "-pk")
+    if language:
+        qs = qs.filter(language=language)
+    if sentiment == NOT_ANALYSED:
+        qs = qs.filter(analysed_at__isnull=True)
+    elif sentiment:
+        qs = qs.filter(sentiment=sentiment)
+    if topic == NO_TOPIC:
+        qs = qs.filter(analysed_at__isnull=False).exclude(
+            Exists(FeedbackTopic.objects.filter(item=OuterRef("pk")))
+        )
+    elif topic:
+        qs = qs.filter(Exists(FeedbackTopic.objects.filter(item=OuterRef("pk"), topic=topic)))
+    if nps_band:
+        low, high = NPS_BANDS[nps_band]
+        qs = qs.filter(
+            kind=FeedbackItem.Kind.SURVEY,
+            response__survey__kind=Survey.Kind.NPS,
+            response__score__gte=low,
+            response__score__lte=high,
+        )
+    return qs.select_related("location", "channel", "response__survey").order_by(
+        "-occurred_at", "-pk"
+    )
 
 
 def feedback_sources(actor: Actor) -> list[str]:
     """The sources present in the actor's reach, for the filter's choices."""
     return list(
         feedback_visible_to(actor).order_by("source").values_list("source", flat=True).distinct()
+    )
+
+
+def feedback_languages(actor: Actor) -> list[str]:
+    """The languages present in the actor's reach (as identified or given), for the filter."""
+    return list(
+        feedback_visible_to(actor)
+        .exclude(language="")
+        .order_by("language")
+        .values_list("language", flat=True)
+        .distinct()
     )
 
 

@@ -47,6 +47,9 @@ from .mappings import (
 from .models import FeedbackItem, ImportRun, QuarantinedRow, WebhookSource
 
 FEEDBACK_RECEIVED = "feedback.received"
+# Emitted by text analytics (insights.text_analysis) once per batch, with the `feedback_ids`
+# analysed for the first time: rules on sentiment wait for it.
+FEEDBACK_ANALYSED = "feedback.analysed"
 BATCH_SIZE = 500
 NEAR_DUPLICATE_DAYS = 7
 STALE_AFTER = timedelta(minutes=10)  # a run whose worker has been silent this long may resume
@@ -860,6 +863,24 @@ def webhook_receive(*, source: WebhookSource, records: list) -> Delivery:
 # --- survey comments --------------------------------------------------------------------------
 
 
+def _survey_item(response) -> FeedbackItem:
+    return FeedbackItem(
+        brand_id=response.brand_id,
+        location_id=response.location_id,
+        touchpoint_id=response.touchpoint_id,
+        channel_id=response.channel_id,
+        contact_id=response.contact_id,
+        response=response,
+        kind=FeedbackItem.Kind.SURVEY,
+        source="survey",
+        external_id=f"response-{response.pk}",
+        author=response.contact.name if response.contact else "",
+        text=response.comment,
+        language=response.language,
+        occurred_at=response.completed_at or response.created_at,
+    )
+
+
 def feedback_from_response(*, response_id: int) -> FeedbackItem | None:
     """Put a completed response's comment into the feedback store (once), so that it is analysed
     and explored beside reviews and tickets. Its scores stay with the survey. None when the
@@ -867,25 +888,42 @@ def feedback_from_response(*, response_id: int) -> FeedbackItem | None:
     from opencx.surveys.models import Response
 
     response = (
-        Response.objects.filter(pk=response_id, is_partial=False).select_related("contact").first()
+        Response.objects.filter(pk=response_id, is_partial=False)
+        .select_related("contact")
+        .first()
     )
     if response is None or not response.comment.strip():
         return None
-    item, _ = FeedbackItem.objects.get_or_create(
-        response=response,
-        defaults={
-            "brand_id": response.brand_id,
-            "location_id": response.location_id,
-            "touchpoint_id": response.touchpoint_id,
-            "channel_id": response.channel_id,
-            "contact_id": response.contact_id,
-            "kind": FeedbackItem.Kind.SURVEY,
-            "source": "survey",
-            "external_id": f"response-{response.pk}",
-            "author": response.contact.name if response.contact else "",
-            "text": response.comment,
-            "language": response.language,
-            "occurred_at": response.completed_at or response.created_at,
-        },
-    )
+    item = FeedbackItem.objects.filter(response=response).first()
+    if item is not None:
+        return item
+    item = _survey_item(response)
+    try:
+        with transaction.atomic():
+            item.save(force_insert=True)
+    except IntegrityError:  # stored at the same moment by another worker
+        return FeedbackItem.objects.filter(response=response).first()
     return item
+
+
+def survey_comments_backfill(*, brand_id: int | None = None, chunk: int = 1000) -> int:
+    """Store the comments of completed responses that are not in the feedback store yet (those
+    answered before it took survey comments, or loaded in bulk). Returns how many it stored."""
+    from opencx.surveys.models import Response
+
+    missing = (
+        Response.objects.filter(is_partial=False, feedback_item__isnull=True)
+        .exclude(comment="")
+        .select_related("contact")
+        .order_by("pk")
+    )
+    if brand_id is not None:
+        missing = missing.filter(brand_id=brand_id)
+    stored = 0
+    while batch := list(missing[:chunk]):
+        items = [_survey_item(response) for response in batch if response.comment.strip()]
+        with transaction.atomic():
+            FeedbackItem.objects.bulk_create(items, ignore_conflicts=True)
+        stored += len(items)
+        missing = missing.filter(pk__gt=batch[-1].pk)
+    return stored

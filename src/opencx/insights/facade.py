@@ -6,6 +6,8 @@ Views hand in additive counts (or, for the deep analyses, the rows they need) fr
 
 import json
 import math
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -1063,26 +1065,46 @@ def analyse_texts(
     taxonomy: Sequence[Mapping] | None = None,
     adapter: Mapping | None = None,
 ) -> list[TextResult]:
-    """Language (among the brand's `languages`), sentiment, topics and keyphrases per text."""
+    """Language (among the brand's `languages`), sentiment, topics and keyphrases per text.
+
+    Results are remembered per text and settings (the same "Great service!" arrives thousands
+    of times), so only texts not seen under these settings are analysed.
+    """
     from opencx.analytics.text import analyze
 
-    found = analyze(
-        list(texts),
-        languages=list(languages),
-        mode=mode,  # type: ignore[arg-type]
-        taxonomy=_taxonomy(taxonomy),
-        **({"adapter": adapter} if adapter else {}),
+    settings_key = json.dumps(
+        [list(languages), mode, taxonomy, adapter], sort_keys=True, ensure_ascii=False
     )
-    return [
-        TextResult(
-            language=result.language,
-            sentiment=result.sentiment,
-            sentiment_score=result.sentiment_score,
-            topics=result.topics,
-            keyphrases=result.keyphrases,
+    keys = [(settings_key, text) for text in texts]
+    with _RESULTS_LOCK:
+        known = {key: _RESULTS[key] for key in keys if key in _RESULTS}
+    todo = list(dict.fromkeys(key[1] for key in keys if key not in known))
+    if todo:
+        found = analyze(
+            todo,
+            languages=list(languages),
+            mode=mode,  # type: ignore[arg-type]
+            taxonomy=_taxonomy(taxonomy),
+            **({"adapter": adapter} if adapter else {}),
         )
-        for result in found
-    ]
+        with _RESULTS_LOCK:
+            for text, result in zip(todo, found, strict=True):
+                key = (settings_key, text)
+                known[key] = _RESULTS[key] = TextResult(
+                    language=result.language,
+                    sentiment=result.sentiment,
+                    sentiment_score=result.sentiment_score,
+                    topics=result.topics,
+                    keyphrases=result.keyphrases,
+                )
+            while len(_RESULTS) > _RESULTS_LIMIT:
+                _RESULTS.popitem(last=False)
+    return [known[key] for key in keys]
+
+
+_RESULTS: "OrderedDict[tuple[str, str], TextResult]" = OrderedDict()
+_RESULTS_LOCK = threading.Lock()
+_RESULTS_LIMIT = 50_000
 
 
 def redact_pii(text: str) -> str:
@@ -1090,3 +1112,121 @@ def redact_pii(text: str) -> str:
     from opencx.analytics.text.redact import redact
 
     return redact(text)
+
+
+@dataclass(frozen=True)
+class EmergingTheme:
+    """A cluster of similar texts for a person to name and adopt as a topic."""
+
+    size: int
+    members: tuple[int, ...]  # indices into the texts given
+    representatives: tuple[int, ...]  # indices of the texts nearest the cluster's centre
+    suggested_names: tuple[str, ...]  # distinctive phrases, in the theme's main language
+    cohesion: float  # mean cosine similarity of the members to the centre
+    language: str  # the most common language among the members
+
+
+def discover_themes(
+    texts: Sequence[str], *, languages: Sequence[str], mode: str = "default"
+) -> list[EmergingTheme]:
+    """Clusters of similar texts (largest and tightest first). `languages`: each text's language
+    (one per text), which picks the stop words of the suggested names."""
+    from collections import Counter
+
+    from opencx.analytics.text.features import normalize
+    from opencx.analytics.text.keyphrases import distinctive_phrases
+    from opencx.analytics.text.sentiment import shipped_model
+    from opencx.analytics.text.topics import discover_themes as cluster
+
+    texts = list(texts)
+    if len(languages) != len(texts):
+        raise ValueError("languages: one language per text")
+    if not texts:
+        return []
+    embedder = shipped_model().embedder(mode)  # type: ignore[arg-type]
+    embeddings = embedder.embed([normalize(text) for text in texts])
+    overall = Counter(languages).most_common(1)[0][0]
+    found = []
+    for theme in cluster(texts, embeddings, language=overall):
+        language = Counter(languages[i] for i in theme.members).most_common(1)[0][0]
+        names = theme.suggested_labels
+        if language != overall:  # names in the theme's own language
+            inside = set(theme.members)
+            names = tuple(
+                distinctive_phrases(
+                    [texts[i] for i in theme.members],
+                    [text for i, text in enumerate(texts) if i not in inside],
+                    language,
+                    limit=3,
+                )
+            )
+        representatives: list[int] = []
+        for text in theme.representatives:
+            representatives.append(
+                next(i for i in theme.members if texts[i] == text and i not in representatives)
+            )
+        found.append(
+            EmergingTheme(
+                size=theme.size,
+                members=theme.members,
+                representatives=tuple(representatives),
+                suggested_names=tuple(names),
+                cohesion=theme.cohesion,
+                language=language,
+            )
+        )
+    return found
+
+
+# --- topics page (insights.topics) ------------------------------------------------------------
+
+
+def mean_difference(
+    first: tuple[int, float, float], second: tuple[int, float, float]
+) -> ChangeTest | None:
+    """First mean minus second (e.g. stars of reviews with a topic minus those without), each
+    side given as (n, Σx, Σx²): Welch's two-sided t test and its interval; None when either side
+    has fewer than two values."""
+    comparison = mean_difference_from_sums(first, second, confidence=CONFIDENCE)
+    if comparison is None:
+        return None
+    return ChangeTest(
+        now=first[1] / first[0],
+        before=second[1] / second[0],
+        difference=comparison.difference,
+        ci_low=comparison.ci_low,
+        ci_high=comparison.ci_high,
+        p_value=comparison.p_value,
+        test="Welch t test, two-sided",
+    )
+
+
+# --- sentiment adapter (insights.corrections) -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SentimentAdapterFit:
+    adapter: dict  # plain numbers and a manifest, for TextSettings.adapter
+    examples: int
+    classes: dict[str, int]
+    correct_before: int  # verdicts the shipped model agreed with
+    correct_after: int  # ... the adapted model agrees with (the verdicts it was fitted on)
+    cross_validated: int | None  # ... held out of the fit in k folds (None: too few)
+
+
+def sentiment_adapter_fit(
+    texts: Sequence[str], *, languages: Sequence[str], labels: Sequence[str], mode: str
+) -> SentimentAdapterFit:
+    """Fit a brand's sentiment adapter on texts people labelled (negative|neutral|positive),
+    each with its language; the shipped model's and the adapter's agreement with them."""
+    from opencx.analytics.text.adapt import fit_texts
+
+    fitted = fit_texts(list(texts), list(languages), list(labels), mode=mode)
+    return SentimentAdapterFit(
+        adapter=fitted.adapter.to_dict(),
+        examples=fitted.examples,
+        classes=fitted.classes,
+        correct_before=fitted.correct_before,
+        correct_after=fitted.correct_after,
+        cross_validated=fitted.cross_validated,
+    )

@@ -14,35 +14,42 @@ time: case rules on sentiment subscribe to it.
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
 from opencx.feedback.models import FeedbackItem, FeedbackTopic
-from opencx.feedback.services import FEEDBACK_RECEIVED, feedback_from_response
+from opencx.feedback.services import (
+    FEEDBACK_ANALYSED,
+    FEEDBACK_RECEIVED,
+    feedback_from_response,
+)
 from opencx.platform.events import emit, subscribe
 from opencx.platform.models import Brand
-from opencx.surveys.services import RESPONSE_COMPLETED
+from opencx.surveys.services import RESPONSE_COMPLETED, RESPONSE_RECORDED
 
 from . import facade
 from .models import LabelCorrection, TextSettings
 
 logger = logging.getLogger(__name__)
 
-FEEDBACK_ANALYSED = "feedback.analysed"
 BATCH_SIZE = 64
 # One task run analyses for about this long, then hands over to a fresh run (others get turns).
 RUN_SECONDS = 60.0
 
 
 def text_settings_of(brand: Brand | int) -> TextSettings:
-    """The brand's text settings (created with the defaults on first use)."""
+    """The brand's text settings: the defaults (unsaved) until something changes them."""
     brand_id = brand if isinstance(brand, int) else brand.pk
     found = TextSettings.objects.filter(brand_id=brand_id).first()
-    if found is not None:
-        return found
+    return found if found is not None else TextSettings(brand_id=brand_id)
+
+
+def text_settings_stored(brand: Brand | int) -> TextSettings:
+    """The brand's text settings as a stored row (created with the defaults), for writes."""
+    brand_id = brand if isinstance(brand, int) else brand.pk
     found, _ = TextSettings.objects.get_or_create(brand_id=brand_id)
     return found
 
@@ -81,7 +88,7 @@ def queue_analysis(*, brand_id: int) -> bool:
     """Make sure one analysis task is queued for the brand; True if this call queued it."""
     from .text_tasks import analyse_pending
 
-    settings = text_settings_of(brand_id)
+    settings = text_settings_stored(brand_id)
     claimed = TextSettings.objects.filter(pk=settings.pk, queued_at__isnull=True).update(
         queued_at=timezone.now()
     )
@@ -107,13 +114,7 @@ def feedback_analyse(*, item_ids: Sequence[int], settings: TextSettings) -> list
         return []
     brand = Brand.objects.get(pk=settings.brand_id)
     texts = [" ".join(part for part in (item.title, item.text) if part) for item in items]
-    results = facade.analyse_texts(
-        texts,
-        languages=brand_languages(brand),
-        mode=settings.mode,
-        taxonomy=settings.taxonomy or None,
-        adapter=settings.adapter,
-    )
+    results = _analysed(texts, brand=brand, settings=settings)
     now = timezone.now()
     first_time = []
     with transaction.atomic():
@@ -128,7 +129,7 @@ def feedback_analyse(*, item_ids: Sequence[int], settings: TextSettings) -> list
         for item, text, result in zip(items, texts, results, strict=True):
             if item.analysis_version == 0:
                 first_time.append(item.pk)
-            if text.strip():
+            if text.strip() and result is not None:
                 item.language = result.language
                 if item.pk not in sentiment_fixed:
                     item.sentiment = result.sentiment
@@ -158,11 +159,40 @@ def feedback_analyse(*, item_ids: Sequence[int], settings: TextSettings) -> list
     return first_time
 
 
-def analyse_pending(*, brand_id: int, seconds: float = RUN_SECONDS) -> int:
+def _analysed(texts: list[str], *, brand: Brand, settings: TextSettings) -> list:
+    """The batch's results; a text the analysis cannot take gets None (and is logged) rather
+    than holding up the brand's queue for ever."""
+
+    def run(batch: list[str]) -> list:
+        return facade.analyse_texts(
+            batch,
+            languages=brand_languages(brand),
+            mode=settings.mode,
+            taxonomy=settings.taxonomy or None,
+            adapter=settings.adapter,
+        )
+
+    try:
+        return run(texts)
+    except Exception:
+        logger.exception("text analysis failed on a batch of brand %s; item by item", brand.pk)
+    results: list = []
+    for text in texts:
+        try:
+            results.extend(run([text]))
+        except Exception:
+            logger.exception("text analysis failed on one text of brand %s", brand.pk)
+            results.append(None)
+    return results
+
+
+def analyse_pending(
+    *, brand_id: int, seconds: float = RUN_SECONDS, progress: Callable[[int], object] | None = None
+) -> int:
     """Analyse the brand's pending items for about `seconds`; queue a further run if some are
     left. Returns how many items were analysed."""
     TextSettings.objects.filter(brand_id=brand_id).update(queued_at=None)
-    settings = text_settings_of(brand_id)
+    settings = text_settings_stored(brand_id)
     started = time.monotonic()
     done = 0
     while True:
@@ -171,6 +201,8 @@ def analyse_pending(*, brand_id: int, seconds: float = RUN_SECONDS) -> int:
             return done
         feedback_analyse(item_ids=ids, settings=settings)
         done += len(ids)
+        if progress is not None:
+            progress(len(ids))
         settings.refresh_from_db()
         if time.monotonic() - started >= seconds:
             break
@@ -202,6 +234,7 @@ def _analyse_new_feedback(*, feedback_id: int, brand_id: int) -> None:
     queue_analysis(brand_id=brand_id)
 
 
+@subscribe(RESPONSE_RECORDED)
 @subscribe(RESPONSE_COMPLETED)
 def _store_survey_comment(*, response_id: int, brand_id: int) -> None:
     # A handful of writes, after the response committed: it goes into the feedback store and

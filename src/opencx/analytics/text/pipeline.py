@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from opencx.analytics.text import keyphrases
+from opencx.analytics.text.adapt import SentimentAdapter
 from opencx.analytics.text.features import normalize
 from opencx.analytics.text.language import DEFAULT_LANGUAGES, LanguageDetector
 from opencx.analytics.text.redact import redact as redact_text
@@ -68,18 +70,28 @@ def analyze(
     taxonomy: Taxonomy | None = None,
     redact: bool = False,
     keyphrase_limit: int = 3,
+    adapter: SentimentAdapter | Mapping[str, Any] | None = None,
 ) -> list[TextAnalysis]:
-    """Language, sentiment, topics and keyphrases for each text (in order)."""
+    """Language, sentiment, topics and keyphrases for each text (in order). `adapter`: a brand's
+    sentiment adapter (`adapt.py`, or its dict); None: the shipped model as it is."""
     if mode not in MODES:
         raise ValueError(f"mode: must be one of {', '.join(MODES)}, not {mode!r}")
     if not texts:
         return []
     detector = LanguageDetector(languages)
     model = shipped_model()
+    adapted = None
+    if adapter is not None:
+        embedder = model.embedder(mode)
+        adapted = SentimentAdapter.load(
+            adapter, mode=mode, embedder=embedder.name, dim=embedder.dim
+        )
     found = detector.detect_many(texts)
     langs = [d.language for d in found]
     embeddings = model.embedder(mode).embed([normalize(t) for t in texts])
     prob = model.probabilities(texts, langs, mode=mode, embeddings=embeddings)
+    if adapted is not None:
+        prob = adapted.apply(prob, embeddings)
     matcher = _matcher(taxonomy or Taxonomy.seed(), mode)
     topics = matcher.assign(texts, langs, embeddings)
     out = []

@@ -76,9 +76,13 @@ def fit_logreg(
     classes: int = 3,
     max_iter: int = 300,
     sample_weight: np.ndarray | None = None,
+    offset: np.ndarray | None = None,
+    bias_penalty: float = 0.0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Multinomial logistic regression, L2 penalty 1/(2C) on the weights; class-balanced unless
-    `sample_weight` is given."""
+    `sample_weight` is given. `offset` (n × classes) is added to the logits as it is: a
+    correction fitted on top of another model's log-probabilities (`adapt.py`); `bias_penalty`
+    puts the bias under that many times the weights' penalty (> 0: no data, no correction)."""
     n, d = x.shape
     if sample_weight is None:
         counts = np.bincount(y, minlength=classes).astype(np.float64)
@@ -92,12 +96,15 @@ def fit_logreg(
         w = theta[: d * classes].reshape(d, classes)
         b = theta[d * classes :]
         z = np.asarray(x @ w) + b
+        if offset is not None:
+            z = z + offset
         z -= z.max(axis=1, keepdims=True)
         logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
-        value = -(sample_w * (logp * onehot).sum(axis=1)).sum() + 0.5 / c * float((w * w).sum())
+        penalty = float((w * w).sum()) + bias_penalty * float((b * b).sum())
+        value = -(sample_w * (logp * onehot).sum(axis=1)).sum() + 0.5 / c * penalty
         residual = (np.exp(logp) - onehot) * sample_w[:, None]
         grad_w = np.asarray(x.T @ residual) + w / c
-        grad_b = residual.sum(axis=0)
+        grad_b = residual.sum(axis=0) + bias_penalty * b / c
         return float(value), np.concatenate([grad_w.ravel(), grad_b])
 
     theta0 = np.zeros(d * classes + classes)

@@ -19,6 +19,7 @@ PERIODIC = [
     ("match_review_completions", 3600),
     ("send_digests", 3600),
     ("evaluate_alerts", 900),
+    ("analyse_feedback", 300),
 ]
 
 
