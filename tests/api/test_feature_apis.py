@@ -175,6 +175,40 @@ def test_feedback_list_and_filters(owner_api, feedback, store):
     assert_error(owner_api.get(f"{B}/feedback-items", {"kind": "fax"}), 422, "invalid", "kind")
 
 
+def test_feedback_items_carry_their_analysis_and_filter_by_it(owner_api, feedback, brand):
+    from opencx.feedback.models import FeedbackItem
+    from opencx.insights.models import TextSettings
+    from tests.factories import FeedbackTopicFactory
+
+    review = feedback["milano_review"]
+    FeedbackItem.objects.filter(pk=review.pk).update(
+        sentiment="negative",
+        sentiment_score=-0.8,
+        language="it",
+        keyphrases=["mail me at ada@example.com"],
+        text="Scrivetemi: ada@example.com",
+    )
+    FeedbackTopicFactory(item=review, topic="waiting_time")
+    FeedbackTopicFactory(item=review, topic="price")
+
+    found = owner_api.get(f"{B}/feedback-items", {"sentiment": "negative", "topic": "price"})
+    [item] = found.json()["items"]
+    assert item["id"] == review.pk
+    assert (item["sentiment"], item["sentiment_score"], item["language"]) == ("negative", -0.8, "it")
+    assert item["topics"] == ["price", "waiting_time"]
+    assert item["text"] == "Scrivetemi: ada@example.com"
+    assert _ids(owner_api.get(f"{B}/feedback-items", {"language": "it"})) == {review.pk}
+    assert _ids(owner_api.get(f"{B}/feedback-items", {"topic": "billing"})) == set()
+    assert_error(
+        owner_api.get(f"{B}/feedback-items", {"sentiment": "angry"}), 422, "invalid", "sentiment"
+    )
+
+    TextSettings.objects.create(brand=brand, redact_pii=True)
+    [item] = owner_api.get(f"{B}/feedback-items", {"topic": "price"}).json()["items"]
+    assert item["text"] == "Scrivetemi: [email]"
+    assert item["keyphrases"] == ["mail me at [email]"]
+
+
 def test_feedback_for_a_store_manager_and_a_stranger(
     manager_api, stranger_api, feedback, sibling_store
 ):

@@ -8,6 +8,7 @@ from ninja.files import UploadedFile
 from opencx.api.auth import requiring
 from opencx.api.errors import READ_ERRORS, WRITE_ERRORS, Error
 from opencx.api.pagination import LimitOffset, paginate
+from opencx.insights.text_analysis import shown_text, text_settings_of
 from opencx.platform.api import actor_of
 from opencx.platform.errors import AppError
 from opencx.platform.roles import Capability
@@ -19,6 +20,7 @@ from .schemas import (
     DeliveryOut,
     FeedbackItemOut,
     FeedbackKind,
+    FeedbackSentiment,
     ImportRunOut,
     QuarantinedRowOut,
     QuarantineRetryIn,
@@ -40,13 +42,44 @@ def feedback_item_list(
     kind: FeedbackKind | None = None,
     source: str = "",
     location: int | None = None,
+    language: str = "",
+    sentiment: FeedbackSentiment | None = None,
+    topic: str = "",
 ):
-    """Feedback in the caller's reach, newest first; `location` keeps that subtree."""
+    """Feedback in the caller's reach, newest first; `location` keeps that subtree, `topic` a
+    topic id of the brand's taxonomy. Texts come redacted where the brand hides personal data."""
     actor = actor_of(request, slug)
     within = location_get(actor, pk=location) if location is not None else None
-    return selectors.feedback_list(
-        actor, location=None, within=within, kind=kind.value if kind else "", source=source
-    )
+    items = selectors.feedback_list(
+        actor,
+        location=None,
+        within=within,
+        kind=kind.value if kind else "",
+        source=source,
+        language=language.strip()[:8],
+        sentiment=sentiment.value if sentiment else "",
+        topic=topic.strip()[:64],
+    ).prefetch_related("topic_rows")
+    return RedactedItems(items, text_settings_of(actor.brand))
+
+
+class RedactedItems:
+    """The list as the paginator slices it, each item's texts shown as the brand allows."""
+
+    def __init__(self, items, settings):
+        self.items, self.settings = items, settings
+
+    def __len__(self) -> int:
+        return self.items.count()
+
+    def __getitem__(self, window: slice) -> list:
+        page = list(self.items[window])
+        for item in page:
+            item.topics = sorted(row.topic for row in item.topic_rows.all())
+            for field in ("author", "title", "text"):
+                setattr(item, field, shown_text(self.settings, getattr(item, field)))
+            item.keyphrases = [shown_text(self.settings, p) for p in item.keyphrases or []]
+        return page
 
 
 # --- imports and their quarantine (brand-wide reach, else 404; MANAGE_FEEDBACK, else 403) -----

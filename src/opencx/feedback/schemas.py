@@ -9,6 +9,9 @@ from .models import FeedbackItem
 
 # The kinds as an enum named for the OpenAPI document.
 FeedbackKind = StrEnum("FeedbackKind", {value.upper(): value for value in FeedbackItem.Kind.values})
+FeedbackSentiment = StrEnum(
+    "FeedbackSentiment", {label.upper(): label for label in ("negative", "neutral", "positive")}
+)
 
 
 class FeedbackItemOut(Schema):
@@ -29,6 +32,13 @@ class FeedbackItemOut(Schema):
     url: str
     occurred_at: datetime
     received_at: datetime
+    # Text analytics (empty until the item is analysed, see `analysed_at`).
+    sentiment: str
+    sentiment_score: float | None
+    topics: list[str]
+    keyphrases: list[str]
+    analysed_at: datetime | None
+    response_id: int | None
 
 
 class ImportRunOut(Schema):
