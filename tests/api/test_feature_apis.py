@@ -194,7 +194,8 @@ def test_feedback_items_carry_their_analysis_and_filter_by_it(owner_api, feedbac
     found = owner_api.get(f"{B}/feedback-items", {"sentiment": "negative", "topic": "price"})
     [item] = found.json()["items"]
     assert item["id"] == review.pk
-    assert (item["sentiment"], item["sentiment_score"], item["language"]) == ("negative", -0.8, "it")
+    assert (item["sentiment"], item["sentiment_score"]) == ("negative", -0.8)
+    assert item["language"] == "it"
     assert item["topics"] == ["price", "waiting_time"]
     assert item["text"] == "Scrivetemi: ada@example.com"
     assert _ids(owner_api.get(f"{B}/feedback-items", {"language": "it"})) == {review.pk}
