@@ -65,7 +65,7 @@ def test_owner_sees_open_conversations_with_tab_counts(client, brand, owner, sto
     assert counts == {"open": 1, "pending": 1, "snoozed": 0, "resolved": 2, "all": 4}
     body = page.content.decode()
     assert "Broken zip" in body and "Marta Bianchi" in body and "Support e-mail" in body
-    assert "Urgent" in body and "waiting <time" in body and "Read-only for now" in body
+    assert "Urgent" in body and "waiting <time" in body and "Open a conversation to reply" in body
 
 
 def test_status_tabs_show_their_conversations(client, brand, owner, store, email):
@@ -204,7 +204,7 @@ def test_detail_shows_thread_notes_bots_contact_and_facts(client, brand, owner, 
     assert '<span class="badge">Bot</span>' in body and "Agata Verdi" in body
     assert "Luca Rossi" in body and "luca@example.test" in body
     assert "Support e-mail" in body and "Milano Centro" in body
-    assert "Read-only for now" in body
+    assert 'id="reply"' in body and "no inbox to reply through" in body
 
 
 def test_detail_query_count_does_not_grow_with_messages(
@@ -245,8 +245,86 @@ def test_other_brand_is_404(client, brand, owner, stranger, store, email):
     assert client.get(_url(brand, ours.pk)).status_code == 404
 
 
-def test_pages_are_read_only(client, brand, owner, store, email):
+def test_a_conversation_without_inbox_takes_notes_only(client, brand, owner, store, email):
     conversation = ConversationFactory(brand=brand, location=store, channel=email)
     client.force_login(owner)
+    url = _url(brand, conversation.pk)
 
-    assert client.post(_url(brand, conversation.pk), {"body": "hi"}).status_code == 405
+    refused = client.post(url, {"action": "reply", "body": "hi"})
+    assert refused.status_code == 409 and "no channel to reply" in refused.content.decode()
+    noted = client.post(url, {"action": "reply", "body": "call them", "private": "on"})
+    assert noted.status_code == 302
+    assert conversation.messages.get().is_private
+    assert client.put(url).status_code == 405
+    assert client.post(url, {"action": "delete"}).status_code == 400
+
+
+# --- Working a conversation from its page ----------------------------------------------------
+
+
+@pytest.fixture
+def live(brand, store, owner):
+    """A conversation that came in through an API inbox, so replies have a channel."""
+    from opencx.inbox import services
+    from opencx.platform.actor import Actor
+
+    actor = Actor(user=owner, brand=brand, membership=owner.memberships.get())
+    inbox = services.inbox_create_api(actor=actor, name="Shop", location=store).inbox
+    received = services.message_receive(
+        inbox=inbox, provider_message_id="m-1", body="Hello?", email="c@example.test"
+    )
+    return received.message.conversation
+
+
+def test_an_agent_replies_notes_moves_assigns_and_prioritises(
+    client, brand, store, live, make_actor
+):
+    agent = make_actor(Role.AGENT, store)
+    client.force_login(agent.user)
+    url = _url(brand, live.pk)
+    page = client.get(url)
+    assert page.status_code == 200
+    assert [to for to, _ in page.context["moves"]] == ["pending", "snoozed", "resolved"]
+    assert agent.user in page.context["assignees"]
+
+    assert client.post(url, {"action": "reply", "body": "On its way"}).status_code == 302
+    assert client.post(url, {"action": "reply", "body": "vip", "private": "on"}).status_code == 302
+    reply, note = live.messages.filter(direction="out").order_by("pk")
+    assert (reply.is_private, reply.delivery_status, note.is_private) == (False, "pending", True)
+    live.refresh_from_db()
+    assert live.first_reply_at is not None and live.waiting_since is None
+
+    assert client.post(url, {"action": "assign", "assignee": agent.user.pk}).status_code == 302
+    assert client.post(url, {"action": "priority", "priority": "high"}).status_code == 302
+    snooze = {"action": "transition", "to": "snoozed", "snooze_until": "2999-01-01T09:30"}
+    assert client.post(url, snooze).status_code == 302
+    live.refresh_from_db()
+    assert (live.assignee, live.priority, live.status) == (agent.user, "high", "snoozed")
+    assert live.snoozed_until.year == 2999
+    assert "Snoozed until" in client.get(url).content.decode()
+    assert client.post(url, {"action": "transition", "to": "resolved"}).status_code == 302
+    live.refresh_from_db()
+    assert live.status == "resolved"
+
+
+def test_mistakes_come_back_on_the_page(client, brand, store, live, owner, sibling_store):
+    client.force_login(owner)
+    url = _url(brand, live.pk)
+    empty = client.post(url, {"action": "reply", "body": "  "})
+    assert empty.status_code == 400 and "This cannot be empty." in empty.content.decode()
+    no_time = client.post(url, {"action": "transition", "to": "snoozed"})
+    assert no_time.status_code == 400 and "in the future" in no_time.content.decode()
+    stranger = UserFactory()
+    assert client.post(url, {"action": "assign", "assignee": stranger.pk}).status_code == 400
+    wrong_move = client.post(url, {"action": "transition", "to": "open"})
+    assert wrong_move.status_code == 409
+
+
+def test_viewers_cannot_work_conversations(client, brand, live, make_actor):
+    viewer = make_actor(Role.VIEWER)
+    client.force_login(viewer.user)
+    page = client.get(_url(brand, live.pk))
+    assert page.status_code == 200 and 'id="reply"' not in page.content.decode()
+    answer = client.post(_url(brand, live.pk), {"action": "reply", "body": "hi"})
+    assert answer.status_code == 403
+    assert not live.messages.filter(direction="out").exists()

@@ -888,9 +888,7 @@ def feedback_from_response(*, response_id: int) -> FeedbackItem | None:
     from opencx.surveys.models import Response
 
     response = (
-        Response.objects.filter(pk=response_id, is_partial=False)
-        .select_related("contact")
-        .first()
+        Response.objects.filter(pk=response_id, is_partial=False).select_related("contact").first()
     )
     if response is None or not response.comment.strip():
         return None

@@ -4,3 +4,7 @@ from django.apps import AppConfig
 class InboxConfig(AppConfig):
     name = "opencx.inbox"
     label = "inbox"
+
+    def ready(self):
+        # Registers the event handlers (reply queued -> delivery, new conversation -> assign).
+        from . import flows  # noqa: F401

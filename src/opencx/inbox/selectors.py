@@ -6,9 +6,10 @@ from opencx.contacts.models import Identity
 from opencx.platform.actor import Actor
 from opencx.platform.errors import NotFound
 from opencx.platform.models import Channel, Location, User
+from opencx.platform.roles import CAPABILITIES, Capability
 from opencx.platform.selectors import scope_filter
 
-from .models import Conversation, Message
+from .models import ApiChannel, Conversation, Inbox, Message
 
 # Tabs of the inbox, in order; "all" is every status.
 STATUS_TABS = ("open", "pending", "snoozed", "resolved", "all")
@@ -103,7 +104,7 @@ def conversation_get(actor: Actor, *, pk: int) -> Conversation:
     """One conversation with its thread; another brand's or outside the subtree is 404."""
     conversation = (
         conversations_visible_to(actor)
-        .select_related("contact", "channel", "location", "assignee")
+        .select_related("contact", "channel", "location", "assignee", "inbox")
         .prefetch_related(
             Prefetch(
                 "messages",
@@ -120,3 +121,51 @@ def conversation_get(actor: Actor, *, pk: int) -> Conversation:
     if conversation is None:
         raise NotFound("No such conversation.", field="conversation")
     return conversation
+
+
+# --- The API channel: reads scoped to one inbox, by its token ------------------------------
+
+
+def api_inbox_for_token(*, token: str) -> Inbox | None:
+    """The active API inbox whose bearer token this is, or None."""
+    if not token.startswith(ApiChannel.PREFIX):
+        return None
+    channel = (
+        ApiChannel.objects.select_related("inbox__brand", "inbox__location", "inbox__channel")
+        .filter(token_digest=ApiChannel.digest_of(token), inbox__is_active=True)
+        .first()
+    )
+    return channel.inbox if channel is not None else None
+
+
+def channel_conversation_get(*, inbox: Inbox, pk: int) -> Conversation:
+    """A conversation of this inbox; any other one is 404."""
+    conversation = Conversation.objects.filter(inbox=inbox, pk=pk).first()
+    if conversation is None:
+        raise NotFound("No such conversation.", field="conversation_id")
+    return conversation
+
+
+def channel_messages(*, conversation: Conversation) -> QuerySet[Message]:
+    """What the customer side may see of a conversation: every message but internal notes."""
+    return conversation.messages.filter(is_private=False).order_by("created_at", "pk")
+
+
+def conversation_assignees(actor: Actor, *, location: Location) -> QuerySet[User]:
+    """Members of the actor's brand who may reply at `location`: whom it can be assigned to."""
+    roles = [role for role, caps in CAPABILITIES.items() if Capability.REPLY in caps]
+    return User.objects.filter(
+        Q(memberships__location__isnull=True)
+        | Q(memberships__location__path__in=location.lineage_paths),
+        memberships__brand=actor.brand,
+        memberships__role__in=roles,
+        is_active=True,
+    ).order_by("first_name", "email")
+
+
+def inboxes_visible_to(actor: Actor) -> QuerySet[Inbox]:
+    """The brand's inboxes: brand-level ones, and those in the actor's subtree."""
+    qs = Inbox.objects.filter(brand=actor.brand)
+    if not actor.is_brand_wide:
+        qs = qs.filter(location__path__startswith=actor.scope.path)
+    return qs.order_by("name", "pk")

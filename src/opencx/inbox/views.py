@@ -1,10 +1,18 @@
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from django.contrib import messages
 from django.core.paginator import Paginator
-from django.shortcuts import render
+from django.http import HttpResponseNotAllowed
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_safe
 
+from opencx.platform.errors import AppError
+from opencx.platform.roles import Capability
 from opencx.ui.brand_views import brand_page, page_or_partial
 
-from . import selectors
+from . import selectors, services
 from .models import Conversation
 
 PAGE_SIZE = 50
@@ -48,15 +56,117 @@ def conversation_list(request):
     )
 
 
-@brand_page
-@require_safe
-def conversation_detail(request, pk):
-    conversation = selectors.conversation_get(request.actor, pk=pk)
+def _detail_page(request, conversation, *, error: AppError | None = None, form=None, status=200):
+    actor = request.actor
     return render(
         request,
         "inbox/conversation_detail.html",
         {
             "conversation": conversation,
             "thread": conversation.messages.all(),
+            "can_reply": actor.can(Capability.REPLY),
+            "assignees": selectors.conversation_assignees(actor, location=conversation.location)
+            if actor.can(Capability.REPLY)
+            else [],
+            "moves": [
+                (to, Conversation.Status(to).label)
+                for to in Conversation.Status.values
+                if to in services.TRANSITIONS[conversation.status]
+            ],
+            "can_snooze": Conversation.Status.SNOOZED in services.TRANSITIONS[conversation.status],
+            "priorities": Conversation.Priority.choices,
+            "error": error,
+            "form": form or {},
         },
+        status=status,
     )
+
+
+def _snooze_until(request, conversation) -> datetime | None:
+    raw = request.POST.get("snooze_until", "").strip()
+    if not raw:
+        return None
+    try:
+        moment = datetime.fromisoformat(raw)
+    except ValueError:
+        raise AppError("Give a date and time.", field="snooze_until") from None
+    if moment.tzinfo is None:  # the browser's datetime-local is the location's wall clock
+        moment = moment.replace(tzinfo=ZoneInfo(conversation.location.timezone or "UTC"))
+    return moment
+
+
+def _reply(request, conversation) -> str:
+    private = request.POST.get("private") == "on"
+    services.message_send(
+        actor=request.actor,
+        conversation=conversation,
+        body=request.POST.get("body", ""),
+        private=private,
+    )
+    return "Note added." if private else "Reply queued."
+
+
+def _transition(request, conversation) -> str:
+    to = request.POST.get("to", "")
+    services.conversation_transition(
+        actor=request.actor,
+        conversation=conversation,
+        to=to,
+        snooze_until=_snooze_until(request, conversation) if to == "snoozed" else None,
+    )
+    return f"The conversation is now {Conversation.Status(to).label.lower()}."
+
+
+def _assign(request, conversation) -> str:
+    raw = request.POST.get("assignee", "")
+    assignee = None
+    if raw:
+        people = selectors.conversation_assignees(request.actor, location=conversation.location)
+        assignee = people.filter(pk=int(raw)).first() if raw.isdigit() else None
+        if assignee is None:
+            raise AppError("That person cannot answer conversations here.", field="assignee")
+    services.conversation_assign(actor=request.actor, conversation=conversation, assignee=assignee)
+    return f"Assigned to {assignee}." if assignee else "Unassigned."
+
+
+def _priority(request, conversation) -> str:
+    priority = request.POST.get("priority", "")
+    services.conversation_set_priority(
+        actor=request.actor, conversation=conversation, priority=priority
+    )
+    return f"Priority: {Conversation.Priority(priority).label.lower()}."
+
+
+ACTIONS = {
+    "reply": _reply,
+    "transition": _transition,
+    "assign": _assign,
+    "priority": _priority,
+}
+
+
+@brand_page
+def conversation_detail(request, pk):
+    """The thread and its customer; agents reply, add notes, move, assign and prioritise it
+    here (POST with `action`)."""
+    actor = request.actor
+    conversation = selectors.conversation_get(actor, pk=pk)
+    if request.method in ("GET", "HEAD"):
+        return _detail_page(request, conversation)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["GET", "POST"])
+    actor.require(Capability.REPLY)
+    handler = ACTIONS.get(request.POST.get("action", ""))
+    if handler is None:
+        raise AppError("Unknown action.", field="action")
+    try:
+        message = handler(request, conversation)
+    except AppError as error:
+        if error.status in (403, 404):
+            raise
+        conversation = selectors.conversation_get(actor, pk=pk)
+        return _detail_page(
+            request, conversation, error=error, form=request.POST, status=error.status
+        )
+    messages.success(request, message)
+    return redirect(reverse("inbox:detail", args=[actor.brand.slug, conversation.pk]))

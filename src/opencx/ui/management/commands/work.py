@@ -20,6 +20,8 @@ PERIODIC = [
     ("send_digests", 3600),
     ("evaluate_alerts", 900),
     ("analyse_feedback", 300),
+    ("fetch_mail", 60),
+    ("wake_snoozed", 60),
 ]
 
 
