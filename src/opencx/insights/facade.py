@@ -11,6 +11,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Literal
 
 from opencx.analytics.calendar import BusinessCalendar
 from opencx.analytics.metrics.ces import CesScale
@@ -994,17 +995,29 @@ def mean_drop(
 ) -> ChangeTest | None:
     """Did the mean fall from before to now? Each side is (n, Σx, Σx²). Welch's t test
     (one-sided) and its interval; None when either side has fewer than two values."""
-    comparison = mean_difference_from_sums(now, before, confidence=CONFIDENCE, alternative="less")
+    return _welch(now, before, alternative="less")
+
+
+def _welch(
+    first: tuple[int, float, float],
+    second: tuple[int, float, float],
+    *,
+    alternative: Literal["two-sided", "less"],
+) -> ChangeTest | None:
+    comparison = mean_difference_from_sums(
+        first, second, confidence=CONFIDENCE, alternative=alternative
+    )
     if comparison is None:
         return None
+    sides = "two-sided" if alternative == "two-sided" else "one-sided"
     return ChangeTest(
-        now=now[1] / now[0],
-        before=before[1] / before[0],
+        now=first[1] / first[0],
+        before=second[1] / second[0],
         difference=comparison.difference,
         ci_low=comparison.ci_low,
         ci_high=comparison.ci_high,
         p_value=comparison.p_value,
-        test="Welch t test, one-sided",
+        test=f"Welch t test, {sides}",
     )
 
 
@@ -1187,18 +1200,7 @@ def mean_difference(
     """First mean minus second (e.g. stars of reviews with a topic minus those without), each
     side given as (n, Σx, Σx²): Welch's two-sided t test and its interval; None when either side
     has fewer than two values."""
-    comparison = mean_difference_from_sums(first, second, confidence=CONFIDENCE)
-    if comparison is None:
-        return None
-    return ChangeTest(
-        now=first[1] / first[0],
-        before=second[1] / second[0],
-        difference=comparison.difference,
-        ci_low=comparison.ci_low,
-        ci_high=comparison.ci_high,
-        p_value=comparison.p_value,
-        test="Welch t test, two-sided",
-    )
+    return _welch(first, second, alternative="two-sided")
 
 
 # --- sentiment adapter (insights.corrections) -------------------------------------------------
@@ -1229,4 +1231,51 @@ def sentiment_adapter_fit(
         correct_before=fitted.correct_before,
         correct_after=fitted.correct_after,
         cross_validated=fitted.cross_validated,
+    )
+
+
+# --- inbox service levels (inbox.events, insights.inbox_report) -------------------------------
+
+
+def business_seconds(
+    *, start: datetime, end: datetime, timezone_name: str, opening_hours: Mapping
+) -> float:
+    """Seconds of the location's business time between two moments (an unusable schedule is
+    clocked around the clock, as `business_deadline` does)."""
+    if end <= start:
+        return 0.0
+    try:
+        return business_calendar(timezone_name, opening_hours).business_seconds(start, end)
+    except ValueError:
+        return (end - start).total_seconds()
+
+
+@dataclass(frozen=True)
+class ServiceTimes:
+    """Durations of conversations (hours: calendar or business), unfinished ones right-censored:
+    Kaplan–Meier median and p90 with their intervals, never counting a wait as 0."""
+
+    conversations: int
+    done: int
+    waiting: int
+    median: Score
+    p90: Score
+    unit: str
+
+
+def service_times(durations: Sequence[tuple[float, bool]], *, unit: str = "hours") -> ServiceTimes:
+    """durations: (hours, finished) per conversation; unfinished ones ran at least that long."""
+    summary = summarize_durations(
+        [max(hours, 0.0) for hours, _ in durations],
+        [bool(done) for _, done in durations],
+        confidence=CONFIDENCE,
+        unit=unit,
+    )
+    return ServiceTimes(
+        conversations=summary.n,
+        done=summary.answered,
+        waiting=summary.censored,
+        median=summary.median,
+        p90=summary.p90,
+        unit=unit,
     )
