@@ -137,3 +137,46 @@ def test_usage_errors(tmp_path, capsys):
     assert main([*args, "--languages", "en,zz"]) == 2
     assert "zz" in capsys.readouterr().err
     assert main([*args, "--batch-size", "0"]) == 2
+
+
+def test_a_transformer_directory_without_a_model_is_a_usage_error(tmp_path, capsys):
+    source = tmp_path / "in.jsonl"
+    source.write_text('{"id": 1, "text": "hi"}\n')
+    output = tmp_path / "o.jsonl"
+    args = ["analyze", "--input", str(source), "--output", str(output)]
+    assert main([*args, "--transformer", str(tmp_path)]) == 2
+    assert "--transformer:" in capsys.readouterr().err
+    assert not output.exists()
+
+
+class _Polarity:
+    """A user-supplied sentiment model in the shape `analyze` takes (the optional transformer
+    extra gives the same `probabilities`): everything with "love" is positive, else negative."""
+
+    def probabilities(self, texts):
+        return np.array([[0.0, 0.1, 0.9] if "love" in t else [0.8, 0.2, 0.0] for t in texts])
+
+
+def test_a_user_supplied_model_gives_the_sentiment(tmp_path):
+    source = io.StringIO(
+        '{"id": 1, "text": "I love waiting in the queue"}\n{"id": 2, "text": "Great shop"}\n'
+    )
+    sink = io.StringIO()
+    analyze_file(
+        source,
+        sink,
+        name="in",
+        languages=["en"],
+        mode="fast",
+        redact=False,
+        batch_size=8,
+        errors=io.StringIO(),
+        progress=False,
+        sentiment_model=_Polarity(),
+    )
+    rows = [json.loads(line) for line in sink.getvalue().splitlines()]
+    assert [(r["sentiment"], r["sentiment_score"]) for r in rows] == [
+        ("positive", 0.9),
+        ("negative", -0.8),
+    ]
+    assert "waiting_time" in rows[0]["topics"]

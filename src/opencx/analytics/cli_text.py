@@ -24,7 +24,7 @@ from typing import TextIO, cast
 
 from opencx.analytics.text.jsonl import LineError, Record, parse_lines
 from opencx.analytics.text.language import DEFAULT_LANGUAGES, UnknownLanguageError
-from opencx.analytics.text.pipeline import analyze
+from opencx.analytics.text.pipeline import SentimentSource, analyze
 from opencx.analytics.text.sentiment import MODES, Mode
 
 USAGE_ERROR = 2
@@ -46,6 +46,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--mode", default="default", choices=MODES)
     run.add_argument("--redact", action="store_true", help="hide e-mails, phones, card numbers")
+    run.add_argument(
+        "--transformer",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="sentiment from a local Hugging Face model directory (the transformers extra)",
+    )
     run.add_argument("--batch-size", type=int, default=256)
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
     return parser
@@ -82,6 +89,7 @@ def analyze_file(
     errors: TextIO,
     total: int | None = None,
     progress: bool = True,
+    sentiment_model: SentimentSource | None = None,
 ) -> tuple[int, int]:
     """Stream `source` to `sink`; returns (lines written, bad lines)."""
     from tqdm import tqdm
@@ -96,7 +104,11 @@ def analyze_file(
                     bad += 1
                     errors.write(f"{name}:{item.line}: {item.field}: {item.reason}\n")
             results = analyze(
-                [r.text for r in records], languages=languages, mode=mode, redact=redact
+                [r.text for r in records],
+                languages=languages,
+                mode=mode,
+                redact=redact,
+                sentiment_model=sentiment_model,
             )
             for record, result in zip(records, results, strict=True):
                 row = dict(record.row)
@@ -131,6 +143,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UnknownLanguageError as exc:
         print(f"opencx text: --{exc}", file=sys.stderr)
         return USAGE_ERROR
+    sentiment_model = None
+    if args.transformer is not None:
+        from opencx.analytics.text.transformer import (
+            LocalTransformerSentiment,
+            TransformerUnavailableError,
+        )
+
+        try:
+            sentiment_model = LocalTransformerSentiment(args.transformer)
+        except TransformerUnavailableError as exc:
+            print(f"opencx text: --transformer: {exc}", file=sys.stderr)
+            return USAGE_ERROR
     source = (
         sys.stdin
         if reading_stdin
@@ -151,6 +175,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             errors=sys.stderr,
             total=None if reading_stdin else _count_lines(args.input),
             progress=not args.no_progress,
+            sentiment_model=sentiment_model,
         )
     finally:
         if not reading_stdin:

@@ -169,3 +169,6 @@ OFFERS_RATE_PER_IP = env.int("OFFERS_RATE_PER_IP", default=20)
 OFFERS_RATE_PER_LINK = env.int("OFFERS_RATE_PER_LINK", default=10)
 OPENCX_PUBLIC_HOST = env.str("OPENCX_PUBLIC_HOST", default="127.0.0.1:8000")
 OPENCX_DEMO_PASSWORD = env.str("OPENCX_DEMO_PASSWORD", default="opencx-demo")
+# A user-supplied sentiment model (Hugging Face directory, the `transformers` extra): when set,
+# it gives every brand's sentiment instead of the shipped model. Never downloaded.
+OPENCX_TRANSFORMER_DIR = env.str("OPENCX_TRANSFORMER_DIR", default="")

@@ -4,6 +4,7 @@ Views hand in additive counts (or, for the deep analyses, the rows they need) fr
 `insights.selectors`; what comes back is ready to show: every score with its n and interval.
 """
 
+import functools
 import json
 import math
 import threading
@@ -1077,6 +1078,7 @@ def analyse_texts(
     mode: str = "default",
     taxonomy: Sequence[Mapping] | None = None,
     adapter: Mapping | None = None,
+    transformer_dir: str = "",
 ) -> list[TextResult]:
     """Language (among the brand's `languages`), sentiment, topics and keyphrases per text.
 
@@ -1086,7 +1088,9 @@ def analyse_texts(
     from opencx.analytics.text import analyze
 
     settings_key = json.dumps(
-        [list(languages), mode, taxonomy, adapter], sort_keys=True, ensure_ascii=False
+        [list(languages), mode, taxonomy, adapter, transformer_dir],
+        sort_keys=True,
+        ensure_ascii=False,
     )
     keys = [(settings_key, text) for text in texts]
     with _RESULTS_LOCK:
@@ -1099,6 +1103,7 @@ def analyse_texts(
             mode=mode,  # type: ignore[arg-type]
             taxonomy=_taxonomy(taxonomy),
             **({"adapter": adapter} if adapter else {}),
+            sentiment_model=_transformer(transformer_dir) if transformer_dir else None,
         )
         with _RESULTS_LOCK:
             for text, result in zip(todo, found, strict=True):
@@ -1113,6 +1118,14 @@ def analyse_texts(
             while len(_RESULTS) > _RESULTS_LIMIT:
                 _RESULTS.popitem(last=False)
     return [known[key] for key in keys]
+
+
+@functools.lru_cache(maxsize=2)
+def _transformer(directory: str):
+    """The server's user-supplied sentiment model (OPENCX_TRANSFORMER_DIR), loaded once."""
+    from opencx.analytics.text.transformer import LocalTransformerSentiment
+
+    return LocalTransformerSentiment(directory)
 
 
 _RESULTS: "OrderedDict[tuple[str, str], TextResult]" = OrderedDict()

@@ -16,6 +16,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 
+from django.conf import settings as django_settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -170,6 +171,7 @@ def _analysed(texts: list[str], *, brand: Brand, settings: TextSettings) -> list
             mode=settings.mode,
             taxonomy=settings.taxonomy or None,
             adapter=settings.adapter,
+            transformer_dir=django_settings.OPENCX_TRANSFORMER_DIR,
         )
 
     try:

@@ -15,7 +15,7 @@ import re
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -30,6 +30,12 @@ from opencx.analytics.text.topics import Taxonomy, TopicMatcher, prototypes
 _PLACEHOLDER = re.compile(r"\[(?:email|phone|card)\]")
 # Similarity margin (over the mean similarity to all topics) for embedding-based topics.
 TOPIC_MARGIN = {"default": 0.08, "fast": 0.25}
+
+
+class SentimentSource(Protocol):
+    """Anything that gives P(negative), P(neutral), P(positive) per text, one row each."""
+
+    def probabilities(self, texts: Sequence[str]) -> np.ndarray: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,9 +77,13 @@ def analyze(
     redact: bool = False,
     keyphrase_limit: int = 3,
     adapter: SentimentAdapter | Mapping[str, Any] | None = None,
+    sentiment_model: SentimentSource | None = None,
 ) -> list[TextAnalysis]:
     """Language, sentiment, topics and keyphrases for each text (in order). `adapter`: a brand's
-    sentiment adapter (`adapt.py`, or its dict); None: the shipped model as it is."""
+    sentiment adapter (`adapt.py`, or its dict); None: the shipped model as it is.
+    `sentiment_model`: a user-supplied model (e.g. `transformer.LocalTransformerSentiment`) that
+    gives the sentiment instead of the shipped one (an adapter fits the shipped model only, so
+    it is not applied then); embeddings still serve the topics."""
     if mode not in MODES:
         raise ValueError(f"mode: must be one of {', '.join(MODES)}, not {mode!r}")
     if not texts:
@@ -89,9 +99,12 @@ def analyze(
     found = detector.detect_many(texts)
     langs = [d.language for d in found]
     embeddings = model.embedder(mode).embed([normalize(t) for t in texts])
-    prob = model.probabilities(texts, langs, mode=mode, embeddings=embeddings)
-    if adapted is not None:
-        prob = adapted.apply(prob, embeddings)
+    if sentiment_model is not None:
+        prob = np.asarray(sentiment_model.probabilities(list(texts)), dtype=np.float64)
+    else:
+        prob = model.probabilities(texts, langs, mode=mode, embeddings=embeddings)
+        if adapted is not None:
+            prob = adapted.apply(prob, embeddings)
     matcher = _matcher(taxonomy or Taxonomy.seed(), mode)
     topics = matcher.assign(texts, langs, embeddings)
     out = []
