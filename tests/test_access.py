@@ -15,6 +15,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from opencx.cases.models import RoutingRule
 from opencx.feedback.models import ImportRun, QuarantinedRow, WebhookSource
+from opencx.inbox.models import CannedReply, Label, SavedView, Team
 from opencx.insights.models import Alert, AlertRule
 from opencx.integrations.models import WebhookDelivery, WebhookEndpoint
 from opencx.platform.roles import Role
@@ -124,6 +125,14 @@ def _objects(brand, store):
         # The topic taxonomy: brand-level settings for brand-wide members (else 404), changes
         # need MANAGE_FEEDBACK (403). The path names a seeded topic.
         "settings/text/topics/": SimpleNamespace(pk="price"),
+        # The inbox's canned replies, labels, teams and shared views: brand-level settings every
+        # member sees; changes need MANAGE_FEEDBACK (a personal view: its owner, REPLY).
+        "inbox/canned/": CannedReply.objects.create(
+            brand=brand, shortcut="hi", title="Hi", body="Hi"
+        ),
+        "inbox/labels/": Label.objects.create(brand=brand, name="VIP"),
+        "inbox/teams/": Team.objects.create(brand=brand, name="Desk"),
+        "inbox/views/": SavedView.objects.create(brand=brand, name="Urgent", filters={"q": "x"}),
     }
 
 
@@ -141,6 +150,10 @@ BRAND_LEVEL = (
     "coupon-pools/",
     "alerts/rules/",
     "alert-rules/",
+    "inbox/canned/",
+    "inbox/labels/",
+    "inbox/teams/",
+    "inbox/views/",
 )
 
 
@@ -336,3 +349,70 @@ def test_inbox_channel_routes_open_only_the_tokens_own_inbox(client, brand, stor
                 url, data=body, content_type="application/json", headers=headers
             )
             assert response.status_code in {expected, 405}, f"{method} {url} -> {response}"
+
+
+# The web chat widget's public routes sit outside the brand: the key in the path names one chat
+# (an unknown key is 404), and a visitor's token opens only its own session in that chat
+# (another chat's token, or none, is 401). The demo page needs only the key.
+WIDGET_ROUTES = _routes("widget/")
+WIDGET_KEY_ONLY = {
+    "widget/<str:key>/config/",
+    "widget/<str:key>/session/",
+    "widget/<str:key>/demo/",
+}
+
+
+@pytest.mark.parametrize("route", WIDGET_ROUTES)
+def test_widget_routes_open_only_their_own_chat(client, brand, store, owner_actor, route):
+    from opencx.inbox import widget
+
+    ours = widget.inbox_create_web_chat(actor=owner_actor, name="ours", location=store).web_chat
+    theirs = widget.inbox_create_web_chat(actor=owner_actor, name="theirs", location=store)
+    their_token = widget.visitor_session_start(config=theirs.web_chat).token
+    unknown = PARAM.sub("no-such-chat-key", route)
+    assert client.get("/" + unknown).status_code == 404, unknown
+    assert client.post("/" + unknown, {}).status_code in {404, 405}, unknown  # demo: GET only
+    if route in WIDGET_KEY_ONLY:
+        return
+    url = "/" + PARAM.sub(ours.widget_key, route)
+    for headers in ({}, {"Authorization": f"Bearer {their_token}"}):
+        for method in ("get", "post"):
+            response = getattr(client, method)(
+                url, data={}, content_type="application/json", headers=headers
+            )
+            assert response.status_code in {401, 405}, f"{method} {url} -> {response}"
+
+
+# Providers' webhooks into the inbox (`/hooks/inbox/<inbox id>/<kind>/...`) take no session:
+# the provider's signature is the key. Each address opens only an inbox of its own kind, and
+# an unsigned request (as anyone on the internet could send) is refused before it is read.
+INBOX_HOOK_ROUTES = _routes("hooks/inbox/")
+
+
+def test_inbox_hooks_refuse_other_kinds_and_unsigned_requests(client, owner_actor, store):
+    from opencx.inbox import services as inbox_services
+
+    assert INBOX_HOOK_ROUTES, "the inbox hooks are mounted"
+    inboxes = {
+        "sms": inbox_services.inbox_create_sms(
+            actor=owner_actor, name="t", phone_number="+442920000000", account_sid="AC1",
+            auth_token="x", location=store,
+        ),
+        "facebook": inbox_services.inbox_create_meta(
+            actor=owner_actor, name="f", platform="facebook", page_id="1", app_secret="s",
+            page_access_token="t", location=store,
+        ),
+        "google-reviews": inbox_services.inbox_create_google_reviews(
+            actor=owner_actor, name="g", account_id="1", listing_id="2", location=store
+        ),
+    }  # fmt: skip
+    api_inbox = inbox_services.inbox_create_api(actor=owner_actor, name="api").inbox
+    for route in INBOX_HOOK_ROUTES:
+        kind = next((k for k in inboxes if f"/{k}/" in route or f"(?P<kind>{k}" in route), None)
+        kind = kind or "facebook"  # the Meta route names its kinds in a pattern
+        for inbox, expected in ((api_inbox, 404), (inboxes[kind], 403)):
+            url = f"/hooks/inbox/{inbox.pk}/" + (
+                "facebook/" if "(?P<kind>" in route else route.split(">/", 1)[1]
+            )
+            response = client.post(url, data=b"{}", content_type="application/json")
+            assert response.status_code == expected, f"{url} -> {response.status_code}"

@@ -164,7 +164,9 @@ def test_list_query_count_is_flat(client, brand, owner, store, django_assert_max
         )
     client.force_login(owner)
 
-    with django_assert_max_num_queries(10):
+    # 11 for the queue, + 5 for the agent tools' choices (labels, teams, inboxes, saved views,
+    # people for bulk assignment); none per row.
+    with django_assert_max_num_queries(16):
         page = client.get(_url(brand))
 
     assert len(page.context["page"].object_list) == 24
@@ -219,7 +221,9 @@ def test_detail_query_count_does_not_grow_with_messages(
         )
     client.force_login(owner)
 
-    with django_assert_max_num_queries(10):
+    # 9 for the thread, + 8 for the agent tools (canned replies, labels, teams, and the
+    # customer panel: responses, orders x2, cases, other conversations); none per message.
+    with django_assert_max_num_queries(17):
         assert client.get(_url(brand, conversation.pk)).status_code == 200
 
 

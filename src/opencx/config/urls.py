@@ -14,6 +14,7 @@ brand_urls = [
     path("inbox/", include("opencx.inbox.urls")),
     path("cases/", include("opencx.cases.urls")),
     path("alerts/", include("opencx.insights.alert_urls")),
+    path("insights/inbox/", include("opencx.insights.inbox_report_urls")),
     path("labels/", include("opencx.insights.correction_urls")),
     path("topics/", include("opencx.insights.topic_urls")),
     path("playbooks/", include("opencx.offers.urls")),
@@ -32,6 +33,8 @@ urlpatterns = [
     path("b/<slug:brand_slug>/", include(brand_urls)),
     path("s/", include("opencx.surveys.public_urls")),
     path("o/", include("opencx.offers.public_urls")),
+    path("hooks/inbox/", include("opencx.inbox.channel_webhook_urls")),
+    path("widget/", include("opencx.inbox.widget_urls")),
     path("api/v1/", api_urls),
     path("django-admin/", admin.site.urls),
 ]

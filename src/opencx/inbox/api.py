@@ -15,6 +15,7 @@ from opencx.platform.roles import Capability
 from opencx.platform.selectors import location_get
 
 from . import selectors, services
+from .channels import google_reviews, meta, sms
 from .models import Inbox
 from .schemas import (
     ApiInboxCreatedOut,
@@ -27,7 +28,11 @@ from .schemas import (
     ConversationOut,
     ConversationStatus,
     EmailInboxIn,
+    GoogleReviewsInboxIn,
     InboxOut,
+    MetaInboxIn,
+    SmsInboxIn,
+    WebhookInboxCreatedOut,
 )
 
 router = Router(tags=["inbox"])
@@ -92,6 +97,67 @@ def inbox_create_api(request, slug: str, payload: ApiInboxIn):
     inbox = issued.inbox
     out = InboxOut.model_validate(inbox).model_dump()
     return Status(201, {**out, "token": issued.token, "webhook_secret": inbox.api.webhook_secret})
+
+
+def _webhook_inbox_created(inbox, **links) -> Status:
+    return Status(201, {**InboxOut.model_validate(inbox).model_dump(), **links})
+
+
+@router.post(
+    "/brands/{slug}/inboxes/sms",
+    response={201: WebhookInboxCreatedOut, **WRITE_ERRORS},
+    auth=MANAGE,
+)
+def inbox_create_sms(request, slug: str, payload: SmsInboxIn):
+    """An SMS inbox on a Twilio-compatible account; paste `webhook_url` as the number's
+    "a message comes in" webhook (HTTP POST)."""
+    actor = actor_of(request, slug)
+    fields = payload.dict(exclude={"location_id"})
+    inbox = services.inbox_create_sms(
+        actor=actor, location=_location(actor, payload.location_id), **fields
+    )
+    return _webhook_inbox_created(
+        inbox,
+        webhook_url=sms.inbound_url(inbox),
+        status_callback_url=sms.status_callback_url(inbox),
+    )
+
+
+@router.post(
+    "/brands/{slug}/inboxes/meta",
+    response={201: WebhookInboxCreatedOut, **WRITE_ERRORS},
+    auth=MANAGE,
+)
+def inbox_create_meta(request, slug: str, payload: MetaInboxIn):
+    """A Facebook page's or Instagram account's inbox (messages and comments); paste
+    `webhook_url` and `verify_token` into the Meta app's Webhooks settings."""
+    actor = actor_of(request, slug)
+    fields = payload.dict(exclude={"location_id", "platform"})
+    inbox = services.inbox_create_meta(
+        actor=actor,
+        location=_location(actor, payload.location_id),
+        platform=payload.platform.value,
+        **fields,
+    )
+    return _webhook_inbox_created(
+        inbox, webhook_url=meta.webhook_url(inbox), verify_token=inbox.meta.verify_token
+    )
+
+
+@router.post(
+    "/brands/{slug}/inboxes/google-reviews",
+    response={201: WebhookInboxCreatedOut, **WRITE_ERRORS},
+    auth=MANAGE,
+)
+def inbox_create_google_reviews(request, slug: str, payload: GoogleReviewsInboxIn):
+    """An inbox for a Google Business Profile listing's reviews; give `webhook_url` (it holds
+    the push secret) as the push endpoint of a Pub/Sub subscription on the account's topic."""
+    actor = actor_of(request, slug)
+    fields = payload.dict(exclude={"location_id"})
+    inbox = services.inbox_create_google_reviews(
+        actor=actor, location=_location(actor, payload.location_id), **fields
+    )
+    return _webhook_inbox_created(inbox, webhook_url=google_reviews.push_url(inbox))
 
 
 # --- The API channel: other systems write in with the inbox's token ------------------------

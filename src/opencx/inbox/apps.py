@@ -7,4 +7,7 @@ class InboxConfig(AppConfig):
 
     def ready(self):
         # Registers the event handlers (reply queued -> delivery, new conversation -> assign).
-        from . import flows  # noqa: F401
+        from . import (
+            flows,  # noqa: F401
+            sla_flows,  # noqa: F401  (missed SLA -> e-mail, resolved -> CSAT)
+        )

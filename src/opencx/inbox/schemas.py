@@ -139,3 +139,55 @@ class ApiInboxIn(Schema):
 class ApiInboxCreatedOut(InboxOut):
     token: str = Field(description="The inbox's bearer token: shown once, store it now")
     webhook_secret: str = Field(description="Signs the webhook POSTs (empty without a webhook)")
+
+
+# --- SMS, Facebook/Instagram and Google reviews inboxes ------------------------------------
+
+
+class SmsInboxIn(Schema):
+    name: str = Field(max_length=120)
+    location_id: int | None = None
+    phone_number: str = Field(max_length=32, description="The number customers text, E.164")
+    account_sid: str = Field(max_length=64, description="The provider account's SID")
+    auth_token: str = Field(max_length=128, description="Sends replies and signs webhooks")
+    api_base_url: str = Field(
+        "https://api.twilio.com", max_length=200, description="Another Twilio-compatible API"
+    )
+
+
+class MetaPlatform(StrEnum):
+    FACEBOOK = "facebook"
+    INSTAGRAM = "instagram"
+
+
+class MetaInboxIn(Schema):
+    name: str = Field(max_length=120)
+    location_id: int | None = None
+    platform: MetaPlatform
+    page_id: str = Field(max_length=64, description="The page's (or Instagram account's) id")
+    app_secret: str = Field(max_length=128, description="The Meta app's secret: signs webhooks")
+    page_access_token: str = Field(max_length=512, description="Sends replies")
+    verify_token: str = Field(
+        "", max_length=128, description="For Meta's subscription check; empty: one is made"
+    )
+    graph_base_url: str = Field("https://graph.facebook.com/v19.0", max_length=200)
+
+
+class GoogleReviewsInboxIn(Schema):
+    name: str = Field(max_length=120)
+    location_id: int | None = None
+    account_id: str = Field(max_length=64, description="The Business Profile account's id")
+    listing_id: str = Field(max_length=64, description="Google's location id of the listing")
+    access_token: str = Field(
+        "", max_length=512, description="OAuth token with the business.manage scope"
+    )
+    api_base_url: str = Field("https://mybusiness.googleapis.com/v4", max_length=200)
+
+
+class WebhookInboxCreatedOut(InboxOut):
+    webhook_url: str = Field(
+        description="Paste into the provider: where it sends messages (for Google reviews, "
+        "the Pub/Sub push endpoint, with its secret: keep it private)"
+    )
+    status_callback_url: str = Field("", description="SMS: where delivery reports go (we set it)")
+    verify_token: str = Field("", description="Facebook/Instagram: paste as the verify token")

@@ -1,6 +1,9 @@
 """Reads of conversations and their messages, always scoped to an actor and chosen location."""
 
-from django.db.models import Count, F, Prefetch, Q, QuerySet
+import re
+from dataclasses import dataclass
+
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
 
 from opencx.contacts.models import Identity
 from opencx.platform.actor import Actor
@@ -32,24 +35,38 @@ def conversations_visible_to(
     return qs
 
 
-def _filtered(qs: QuerySet[Conversation], *, channel_id: int | None, assignee: str):
+def _filtered(
+    qs: QuerySet[Conversation],
+    *,
+    channel_id: int | None,
+    assignee: str,
+    more: "QueueFilters | None" = None,
+):
     if channel_id is not None:
         qs = qs.filter(channel_id=channel_id)
     if assignee == UNASSIGNED:
         qs = qs.filter(assignee__isnull=True)
     elif assignee.isdigit():
         qs = qs.filter(assignee_id=int(assignee))
+    if more is not None:
+        qs = more.apply(qs)
     return qs
 
 
 def conversation_status_counts(
-    actor: Actor, *, location: Location | None, channel_id: int | None = None, assignee: str = ""
+    actor: Actor,
+    *,
+    location: Location | None,
+    channel_id: int | None = None,
+    assignee: str = "",
+    more: "QueueFilters | None" = None,
 ) -> dict[str, int]:
     """Number of conversations per status tab (with the other filters applied), in one query."""
     qs = _filtered(
         conversations_visible_to(actor, location=location),
         channel_id=channel_id,
         assignee=assignee,
+        more=more,
     )
     counts = qs.aggregate(
         all=Count("id"),
@@ -65,12 +82,15 @@ def conversation_list(
     status: str = "open",
     channel_id: int | None = None,
     assignee: str = "",
+    more: "QueueFilters | None" = None,
 ) -> QuerySet[Conversation]:
-    """Conversations of one status tab; `assignee` is a user id or "none" for unassigned."""
+    """Conversations of one status tab; `assignee` is a user id or "none" for unassigned;
+    `more`: labels, team, inbox, priority and search (`QueueFilters`)."""
     qs = _filtered(
         conversations_visible_to(actor, location=location),
         channel_id=channel_id,
         assignee=assignee,
+        more=more,
     )
     if status in Conversation.Status.values:
         qs = qs.filter(status=status)
@@ -169,3 +189,72 @@ def inboxes_visible_to(actor: Actor) -> QuerySet[Inbox]:
     if not actor.is_brand_wide:
         qs = qs.filter(location__path__startswith=actor.scope.path)
     return qs.order_by("name", "pk")
+
+
+# --- Queue filters: label, team, inbox, priority and search (organise.py writes them) ---------
+
+MAX_QUERY = 200
+PHONE_SEPARATORS = re.compile(r"[\s().\-/]")
+
+
+def conversation_search(q: str) -> Q:
+    """Conversations whose subject, any message (notes included), or customer's name, e-mail,
+    phone or handle contains `q`, case-insensitively; "#123" or "123" also finds conversation
+    123. Portable (LIKE on SQLite and PostgreSQL); each part is an EXISTS, so no row repeats."""
+    q = q.strip()[:MAX_QUERY]
+    if not q:
+        return Q()
+    identity = Identity.objects.filter(contact_id=OuterRef("contact_id"), value__icontains=q)
+    compact = PHONE_SEPARATORS.sub("", q)
+    if compact != q and len(compact) >= 3:  # "+39 02 1234" finds "+39021234"
+        identity = Identity.objects.filter(
+            Q(value__icontains=q) | Q(value__icontains=compact), contact_id=OuterRef("contact_id")
+        )
+    condition = (
+        Q(subject__icontains=q)
+        | Q(contact__name__icontains=q)
+        | Exists(identity)
+        | Exists(Message.objects.filter(conversation_id=OuterRef("pk"), body__icontains=q))
+    )
+    number = q.removeprefix("#")
+    if number.isascii() and number.isdigit() and len(number) < 10:
+        condition |= Q(pk=int(number))
+    return condition
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    """The queue's filters beyond status, channel and assignee. Ids were checked against what
+    the actor may see by the caller (`organise.queue_filters`); `team` may be "none"."""
+
+    label_id: int | None = None
+    team: str = ""
+    inbox_id: int | None = None
+    priority: str = ""
+    q: str = ""
+
+    def apply(self, qs: QuerySet[Conversation]) -> QuerySet[Conversation]:
+        if self.label_id is not None:
+            qs = qs.filter(labels__id=self.label_id)  # one label: at most one row each
+        if self.team == UNASSIGNED:
+            qs = qs.filter(team__isnull=True)
+        elif self.team.isdigit():
+            qs = qs.filter(team_id=int(self.team))
+        if self.inbox_id is not None:
+            qs = qs.filter(inbox_id=self.inbox_id)
+        if self.priority in Conversation.Priority.values:
+            qs = qs.filter(priority=self.priority)
+        if self.q.strip():
+            qs = qs.filter(conversation_search(self.q))
+        return qs
+
+    def as_dict(self) -> dict:
+        """The filters as a saved view stores them (only those set)."""
+        values = {
+            "label": self.label_id,
+            "team": self.team,
+            "inbox": self.inbox_id,
+            "priority": self.priority,
+            "q": self.q,
+        }
+        return {key: value for key, value in values.items() if value not in (None, "")}

@@ -7,6 +7,7 @@ the channel after commit (`flows.message_deliver`, claimed by a conditional UPDA
 once). Status changes follow one explicit table, `TRANSITIONS`; nothing happens in callbacks.
 """
 
+import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,7 +21,11 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from opencx.contacts.models import Contact
-from opencx.contacts.services import contact_find_or_create_in_brand, normalise_email
+from opencx.contacts.services import (
+    contact_find_or_create_in_brand,
+    normalise_email,
+    normalise_phone,
+)
 from opencx.platform.actor import Actor
 from opencx.platform.errors import AppError, Conflict, NotFound
 from opencx.platform.events import emit
@@ -28,7 +33,18 @@ from opencx.platform.models import Channel, Location, Membership, User
 from opencx.platform.roles import CAPABILITIES, Capability
 from opencx.platform.services import audit_record
 
-from .models import AgentStatus, ApiChannel, Conversation, EmailChannel, Inbox, Message
+from . import events, sla  # service levels and the reporting table (see sla.py, events.py)
+from .models import (
+    AgentStatus,
+    ApiChannel,
+    Conversation,
+    EmailChannel,
+    GoogleReviewsChannel,
+    Inbox,
+    Message,
+    MetaChannel,
+    SmsChannel,
+)
 
 MESSAGE_RECEIVED = "inbox.message_received"
 MESSAGE_QUEUED = "inbox.message_queued"
@@ -260,6 +276,9 @@ def message_receive(
     sent_at: datetime | None = None,
     conversation: Conversation | None = None,
     headers: dict | None = None,
+    contact: Contact | None = None,
+    kind: str = Message.Kind.MESSAGE,
+    attachments: list[dict] | None = None,
 ) -> Received:
     """Store a customer's message, once per `provider_message_id` in the inbox.
 
@@ -268,7 +287,8 @@ def message_receive(
     the given `conversation` (it must be this inbox's); for e-mail, the thread its In-Reply-To /
     References name; for other channels, the customer's unresolved conversation in the inbox;
     else a new conversation. A resolved, pending or snoozed conversation opens again, and starts
-    waiting for us if it was not already."""
+    waiting for us if it was not already. A channel that already knows the customer (a web chat
+    visitor, who may have no address) passes them as `contact`, of the inbox's brand."""
     if not inbox.is_active:
         raise Conflict("This inbox is switched off.", field="inbox")
     provider_message_id = _clean_text(provider_message_id, "provider_message_id", limit=255)
@@ -278,6 +298,10 @@ def message_receive(
     sent_at = _aware(sent_at, "sent_at")
     if conversation is not None and conversation.inbox_id != inbox.pk:
         raise NotFound("No such conversation.", field="conversation")
+    if contact is not None and contact.brand_id != inbox.brand_id:
+        raise NotFound("No such contact.", field="contact")
+    if kind not in Message.Kind.values:
+        raise AppError(f"Unknown message kind {kind!r}.", field="kind")
     thread_ids = [i for i in [in_reply_to, *references] if isinstance(i, str) and i][
         -MAX_THREAD_IDS:
     ]
@@ -295,6 +319,9 @@ def message_receive(
                 thread_ids=thread_ids,
                 sent_at=sent_at,
                 conversation=conversation,
+                contact=contact,
+                kind=kind,
+                attachments=list(attachments or []),
                 headers={
                     **(headers or {}),
                     "in_reply_to": in_reply_to,
@@ -311,9 +338,11 @@ def message_receive(
 
 def _receive(
     *, inbox, provider_message_id, body, contact_fields, subject, thread_ids, sent_at, conversation,
-    headers,
+    headers, contact=None, kind=Message.Kind.MESSAGE, attachments=(),
 ) -> Received:  # fmt: skip
-    if conversation is not None and not (contact_fields["email"] or contact_fields["phone"]):
+    if contact is not None:
+        pass  # the channel knows who wrote
+    elif conversation is not None and not (contact_fields["email"] or contact_fields["phone"]):
         contact = conversation.contact  # the customer of the conversation writes again
     else:
         contact, _ = contact_find_or_create_in_brand(
@@ -350,6 +379,8 @@ def _receive(
         sent_at=sent_at,
         headers=headers,
         created_at=now,
+        kind=kind,
+        attachments=list(attachments),
     )
     before = conversation.status
     if before != S.OPEN:
@@ -375,6 +406,8 @@ def _receive(
             "last_activity_at",
         ]
     )
+    events.on_customer_message(conversation, at=now, opened=opened, reopened=before == S.RESOLVED)
+    sla.on_customer_message(conversation, at=now, opened=opened, reopened=before == S.RESOLVED)
     emit(
         MESSAGE_RECEIVED,
         message_id=message.pk,
@@ -462,6 +495,9 @@ def message_send(
             locked.waiting_since = None
             fields.append("waiting_since")
         locked.save(update_fields=fields)
+        if not private:
+            events.on_agent_reply(locked, agent=actor.user, at=now)
+            sla.on_agent_reply(locked, at=now)
         audit_record(
             actor_user=actor.user,
             brand=actor.brand,
@@ -516,6 +552,8 @@ def _move(conversation: Conversation, *, to: str, actor_user: User | None, snooz
         conversation.resolved_at = None
     conversation.last_activity_at = now
     conversation.save(update_fields=[*MOVED_FIELDS])
+    events.on_status_change(conversation, before=before, agent=actor_user, at=now)
+    sla.on_status_change(conversation, before=before, at=now)
     audit_record(
         actor_user=actor_user,
         brand=conversation.brand,
@@ -600,6 +638,7 @@ def _assign(conversation: Conversation, assignee: User | None, *, actor_user: Us
     before = conversation.assignee_id
     conversation.assignee = assignee
     conversation.save(update_fields=["assignee"])
+    events.on_assigned(conversation, assignee=assignee, at=timezone.now())
     if assignee is not None:
         AgentStatus.objects.filter(user=assignee, brand_id=conversation.brand_id).update(
             last_assigned_at=timezone.now()
@@ -702,6 +741,7 @@ def conversation_set_priority(
             return locked
         locked.priority = priority
         locked.save(update_fields=["priority"])
+        sla.on_priority_change(locked)
         audit_record(
             actor_user=actor.user,
             brand=actor.brand,
@@ -757,3 +797,156 @@ def agent_status_set(
                 changes=changes,
             )
     return status
+
+
+# --- SMS, Facebook/Instagram and Google reviews channels (webhooks) --------------------------
+
+# How far along a reply is: a provider's report only ever moves it forward, so a late "sent"
+# never undoes "delivered" (providers do not promise to report in order).
+DELIVERY_RANK = {
+    "": 0,
+    Message.Delivery.PENDING: 0,
+    Message.Delivery.SENDING: 0,
+    Message.Delivery.SENT: 1,
+    Message.Delivery.FAILED: 2,
+    Message.Delivery.DELIVERED: 3,
+}
+
+
+def message_delivery_report(
+    *, inbox: Inbox, provider_message_id: str, status: str, error: str = ""
+) -> bool:
+    """Record a provider's delivery report for one of our replies, found by the provider's id
+    (a system write). False when nothing changed: unknown id, or a report older than what we
+    know."""
+    if status not in (Message.Delivery.SENT, Message.Delivery.DELIVERED, Message.Delivery.FAILED):
+        raise AppError(f"Unknown delivery status {status!r}.", field="status")
+    if not provider_message_id:
+        return False
+    behind = [value for value, rank in DELIVERY_RANK.items() if rank < DELIVERY_RANK[status]]
+    fields: dict = {"delivery_status": status}
+    if status == Message.Delivery.FAILED:
+        fields["delivery_error"] = (error or "The provider could not deliver it.")[:500]
+    elif status == Message.Delivery.DELIVERED:
+        fields["delivery_error"] = ""
+    # One conditional UPDATE: two reports at once cannot move the message backwards.
+    return bool(
+        Message.objects.filter(
+            inbox=inbox,
+            provider_message_id=provider_message_id,
+            direction=Message.Direction.OUTGOING,
+            delivery_status__in=behind,
+        ).update(**fields)
+    )
+
+
+def _clean_url(value: str, field: str) -> str:
+    value = _clean_text(value, field, required=True, limit=200).rstrip("/")
+    try:
+        URLValidator(schemes=["http", "https"])(value)
+    except ValidationError:
+        raise AppError("Give an http(s) address.", field=field) from None
+    return value
+
+
+def inbox_create_sms(
+    *,
+    actor: Actor,
+    name: str,
+    phone_number: str,
+    account_sid: str,
+    auth_token: str,
+    location: Location | None = None,
+    api_base_url: str = "https://api.twilio.com",
+) -> Inbox:
+    """An SMS inbox on a Twilio-compatible account: texts to `phone_number` come in through
+    its webhook, replies go out from it."""
+    phone_number = normalise_phone(phone_number, field="phone_number")
+    account_sid = _clean_text(account_sid, "account_sid", required=True, limit=64)
+    auth_token = _clean_text(auth_token, "auth_token", required=True, limit=128)
+    api_base_url = _clean_url(api_base_url, "api_base_url")
+    with transaction.atomic():
+        inbox = _inbox_create(actor=actor, kind=Inbox.Kind.SMS, name=name, location=location)
+        SmsChannel.objects.create(
+            inbox=inbox,
+            phone_number=phone_number,
+            account_sid=account_sid,
+            auth_token=auth_token,
+            api_base_url=api_base_url,
+        )
+    return inbox
+
+
+def inbox_create_meta(
+    *,
+    actor: Actor,
+    name: str,
+    platform: str,
+    page_id: str,
+    app_secret: str,
+    page_access_token: str,
+    location: Location | None = None,
+    verify_token: str = "",
+    graph_base_url: str = "https://graph.facebook.com/v19.0",
+) -> Inbox:
+    """A Facebook page's or Instagram account's inbox: private messages and comments come in
+    through its webhook (signed with the app secret), replies go out through the Graph API.
+    Without a `verify_token` one is made (Meta's subscription check echoes it)."""
+    if platform not in MetaChannel.Platform.values:
+        raise AppError("Choose facebook or instagram.", field="platform")
+    page_id = _clean_text(page_id, "page_id", required=True, limit=64)
+    if not page_id.isdigit():
+        raise AppError("A page or account id is a number.", field="page_id")
+    app_secret = _clean_text(app_secret, "app_secret", required=True, limit=128)
+    page_access_token = _clean_text(
+        page_access_token, "page_access_token", required=True, limit=512
+    )
+    verify_token = _clean_text(verify_token, "verify_token", limit=128) or secrets.token_urlsafe(24)
+    graph_base_url = _clean_url(graph_base_url, "graph_base_url")
+    if MetaChannel.objects.filter(platform=platform, page_id=page_id).exists():
+        raise Conflict("An inbox already receives this page.", field="page_id")
+    with transaction.atomic():
+        inbox = _inbox_create(actor=actor, kind=platform, name=name, location=location)
+        MetaChannel.objects.create(
+            inbox=inbox,
+            platform=platform,
+            page_id=page_id,
+            app_secret=app_secret,
+            page_access_token=page_access_token,
+            verify_token=verify_token,
+            graph_base_url=graph_base_url,
+        )
+    return inbox
+
+
+def inbox_create_google_reviews(
+    *,
+    actor: Actor,
+    name: str,
+    account_id: str,
+    listing_id: str,
+    access_token: str = "",
+    location: Location | None = None,
+    api_base_url: str = "https://mybusiness.googleapis.com/v4",
+) -> Inbox:
+    """An inbox for the reviews of one Google Business Profile listing: review notifications
+    are pushed to it (with a generated secret), replies are posted back with `access_token`."""
+    ids = {"account_id": account_id, "listing_id": listing_id}
+    for field, value in ids.items():
+        ids[field] = _clean_text(value, field, required=True, limit=64)
+        if not ids[field].isdigit():
+            raise AppError("Google's ids are numbers.", field=field)
+    access_token = _clean_text(access_token, "access_token", limit=512)
+    api_base_url = _clean_url(api_base_url, "api_base_url")
+    with transaction.atomic():
+        inbox = _inbox_create(
+            actor=actor, kind=Inbox.Kind.GOOGLE_REVIEWS, name=name, location=location
+        )
+        GoogleReviewsChannel.objects.create(
+            inbox=inbox,
+            push_secret=secrets.token_urlsafe(32),
+            access_token=access_token,
+            api_base_url=api_base_url,
+            **ids,
+        )
+    return inbox

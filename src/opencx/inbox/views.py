@@ -12,7 +12,7 @@ from opencx.platform.errors import AppError
 from opencx.platform.roles import Capability
 from opencx.ui.brand_views import brand_page, page_or_partial
 
-from . import selectors, services
+from . import organise_views, selectors, services
 from .models import Conversation
 
 PAGE_SIZE = 50
@@ -23,6 +23,10 @@ TAB_LABELS = {**dict(Conversation.Status.choices), "all": "All"}
 @require_safe
 def conversation_list(request):
     actor, location = request.actor, request.current_location
+    if (saved_view := organise_views.saved_view_redirect(request)) is not None:
+        return saved_view
+    tools = organise_views.QueueTools(request)  # labels, teams, inboxes, search, saved views
+    more = tools.filters
     status = request.GET.get("status", "open")
     status = status if status in selectors.STATUS_TABS else "open"
     channels = list(selectors.channels_visible_to(actor))
@@ -34,10 +38,15 @@ def conversation_list(request):
     if not (assignee == selectors.UNASSIGNED or assignee.isdigit()):
         assignee = ""
     counts = selectors.conversation_status_counts(
-        actor, location=location, channel_id=channel_id, assignee=assignee
+        actor, location=location, channel_id=channel_id, assignee=assignee, more=more
     )
     conversations = selectors.conversation_list(
-        actor, location=location, status=status, channel_id=channel_id, assignee=assignee
+        actor,
+        location=location,
+        status=status,
+        channel_id=channel_id,
+        assignee=assignee,
+        more=more,
     )
     page = Paginator(conversations, PAGE_SIZE).get_page(request.GET.get("page"))
     return page_or_partial(
@@ -51,6 +60,7 @@ def conversation_list(request):
             "assignees": selectors.assignees_visible_to(actor),
             "filters": {"channel": channel_id, "assignee": assignee},
             "unassigned": selectors.UNASSIGNED,
+            **tools.context(),
         },
         partial="results",
     )

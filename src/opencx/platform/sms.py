@@ -112,9 +112,13 @@ class TwilioBackend:
         sid = urllib.parse.quote(self.account_sid, safe="")
         return f"{self.base_url}/2010-04-01/Accounts/{sid}/Messages.json"
 
-    def send(self, to: str, body: str) -> str:
+    def send(self, to: str, body: str, *, status_callback: str = "") -> str:
+        """`status_callback`: where the provider reports the message's delivery (optional)."""
         sender_field = "MessagingServiceSid" if self.sender.startswith("MG") else "From"
-        data = urllib.parse.urlencode({"To": to, sender_field: self.sender, "Body": body})
+        fields = {"To": to, sender_field: self.sender, "Body": body}
+        if status_callback:
+            fields["StatusCallback"] = status_callback
+        data = urllib.parse.urlencode(fields)
         credentials = base64.b64encode(f"{self.account_sid}:{self.auth_token}".encode()).decode()
         request = urllib.request.Request(
             self.endpoint,

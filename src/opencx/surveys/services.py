@@ -664,3 +664,26 @@ def _invitation_queue(
 def survey_opt_out(*, contact: Contact) -> None:
     """The contact unsubscribed (from an invitation's link): no more survey invitations."""
     SurveyOptOut.objects.get_or_create(contact=contact, defaults={"brand_id": contact.brand_id})
+
+
+def invitation_create_after_service(
+    *,
+    survey: Survey,
+    contact: Contact,
+    location: Location,
+    via: str = "email",
+    channel: Channel | None = None,
+) -> Invitation:
+    """Queue the satisfaction survey that follows a service (a support conversation resolved).
+    A system write, hence no actor; every rule of a personal invitation applies (fatigue,
+    opt-out, consent, quota), and a skipped one records why."""
+    _check_same_brand(survey, location=location, channel=channel, contact=contact)
+    return _invitation_queue(
+        survey=survey,
+        contact=contact,
+        location=location,
+        via=via,
+        touchpoint=survey.touchpoint,
+        channel=channel,
+        follow_up=False,
+    )

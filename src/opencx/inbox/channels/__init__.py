@@ -31,6 +31,15 @@ class ChannelAdapter:
 def adapter_for(inbox: Inbox) -> ChannelAdapter:
     from .api import ApiAdapter
     from .email import EmailAdapter
+    from .web_chat import WebChatAdapter
 
     adapters = {Inbox.Kind.EMAIL: EmailAdapter, Inbox.Kind.API: ApiAdapter}
+    adapters[Inbox.Kind.WEB_CHAT] = WebChatAdapter
+    from .google_reviews import GoogleReviewsAdapter
+    from .meta import MetaAdapter
+    from .sms import SmsAdapter
+
+    adapters[Inbox.Kind.SMS] = SmsAdapter
+    adapters[Inbox.Kind.FACEBOOK] = adapters[Inbox.Kind.INSTAGRAM] = MetaAdapter
+    adapters[Inbox.Kind.GOOGLE_REVIEWS] = GoogleReviewsAdapter
     return adapters.get(inbox.kind, ChannelAdapter)(inbox)

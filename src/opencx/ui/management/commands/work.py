@@ -22,6 +22,7 @@ PERIODIC = [
     ("analyse_feedback", 300),
     ("fetch_mail", 60),
     ("wake_snoozed", 60),
+    ("check_inbox_sla", 60),
 ]
 
 

@@ -1,0 +1,362 @@
+"""Agents working the inbox queue while customers' messages pour in through the API channel,
+on PostgreSQL.
+
+    .venv/bin/python bench/inbox_load.py                 # 50 agents, 100 messages/s, 30 s
+    .venv/bin/python bench/inbox_load.py --seconds 10 --agents 20 --rate 50
+
+A scratch database (DATABASE_URL, default postgres://postgres:postgres@127.0.0.1:5432/
+opencx_bench_inbox; dropped and created again) is migrated and given one brand, one store, its
+owner, --agents agents (each with a logged-in session), an API inbox and --backlog conversations
+already in the queue. `opencx serve` (gunicorn, DEBUG off) listens on a free loopback port, as
+bench/survey_load.py starts it. Then, for --seconds: every agent reloads the open queue
+(`/b/bench/inbox/`) on its own keep-alive connection as soon as the last load answered (closed
+loop), while customers' messages are POSTed to `/api/v1/inbox-api/conversations` on a fixed
+schedule of --rate per second (open loop; latency counted from the planned send time), each
+with a unique id, from a pool of customers (so many join their open conversation). Afterwards
+the database is counted: every message sent must be stored exactly once (by provider id).
+
+Output: JSON lines; a setup line, then the headline line with queue_p50_ms, queue_p95_ms,
+queue_p99_ms, queue_loads, messages_sent, messages_acknowledged, messages_stored,
+messages_duplicated, message_p95_ms, errors and the target (queue p95 < 300 ms, none lost or
+duplicated).
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from survey_load import (  # noqa: E402  (the same server handling as the survey bench)
+    HOST,
+    Closed,
+    _free_port,
+    _read_response,
+    _stop,
+    _wait_healthy,
+    emit,
+)
+
+DEFAULT_URL = "postgres://postgres:postgres@127.0.0.1:5432/opencx_bench_inbox"
+TARGET_QUEUE_P95_MS = 300.0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seconds", type=float, default=30.0, help="Load time")
+    parser.add_argument("--agents", type=int, default=50, help="Agents reloading the queue")
+    parser.add_argument("--rate", type=float, default=100.0, help="Inbound messages per second")
+    parser.add_argument("--senders", type=int, default=16, help="Connections sending messages")
+    parser.add_argument("--customers", type=int, default=2000, help="Distinct customers writing")
+    parser.add_argument("--backlog", type=int, default=2000, help="Conversations already queued")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
+    parser.add_argument("--threads", type=int, default=8, help="Threads per worker")
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    url = os.environ.get("DATABASE_URL", DEFAULT_URL)
+    parts = urllib.parse.urlsplit(url)
+    database = parts.path.lstrip("/")
+    server_url = urllib.parse.urlunsplit(parts._replace(path="/postgres"))
+    _admin(server_url, f'DROP DATABASE IF EXISTS "{database}"')
+    _admin(server_url, f'CREATE DATABASE "{database}"')
+    scratch = tempfile.mkdtemp(prefix="ocx-bench-inbox-")
+    os.environ.update(
+        {
+            "OPENCX_DATA_DIR": scratch,
+            "DJANGO_SETTINGS_MODULE": "opencx.config.settings",
+            "DEBUG": "false",
+            "ALLOWED_HOSTS": HOST,
+            "LOG_LEVEL": "WARNING",
+            "DATABASE_URL": url,
+        }
+    )
+    server = None
+    try:
+        import django
+
+        django.setup()
+        from django.core.management import call_command
+        from django.db import connections
+
+        started = time.perf_counter()
+        call_command("migrate", verbosity=0)
+        world = _world(args)
+        connections.close_all()
+        emit(
+            step="setup",
+            seconds=round(time.perf_counter() - started, 2),
+            agents=args.agents,
+            backlog=args.backlog,
+            workers=args.workers,
+            threads=args.threads,
+        )
+        port = _free_port()
+        log = open(os.path.join(scratch, "server.log"), "w")  # noqa: SIM115
+        server = subprocess.Popen(
+            [
+                sys.executable, "-m", "opencx.cli", "serve", "--host", HOST, "--port", str(port),
+                "--workers", str(args.workers), "--threads", str(args.threads), "--no-worker",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=os.environ.copy(),
+            start_new_session=True,
+        )  # fmt: skip
+        _wait_healthy(port, server, log.name)
+        figures = asyncio.run(_drive(args, port, world))
+        _stop(server)
+        server = None
+        stored, duplicated = _count(world, figures["sent_ids"])
+        queue = sorted(figures["queue"])
+        posts = sorted(figures["posts"])
+        sent = len(figures["sent_ids"])
+        p95 = _percentile(queue, 95)
+        emit(
+            queue_p50_ms=_percentile(queue, 50),
+            queue_p95_ms=p95,
+            queue_p99_ms=_percentile(queue, 99),
+            queue_loads=len(queue),
+            queue_loads_per_s=round(len(queue) / args.seconds, 1),
+            message_p50_ms=_percentile(posts, 50),
+            message_p95_ms=_percentile(posts, 95),
+            messages_per_s=round(sent / args.seconds, 1),
+            messages_sent=sent,
+            messages_acknowledged=figures["acknowledged"],
+            messages_stored=stored,
+            messages_duplicated=duplicated,
+            errors=figures["errors"],
+            none_lost_none_duplicated=stored == sent and duplicated == 0,
+            target_queue_p95_ms=TARGET_QUEUE_P95_MS,
+            meets_target=p95 is not None
+            and p95 < TARGET_QUEUE_P95_MS
+            and stored == sent
+            and duplicated == 0,
+        )
+    finally:
+        if server is not None:
+            _stop(server)
+        from django.db import connections
+
+        connections.close_all()
+        _admin(server_url, f'DROP DATABASE IF EXISTS "{database}"')
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _admin(server_url: str, sql: str) -> None:
+    import psycopg
+
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(sql)
+
+
+def _world(args) -> dict:
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.utils import timezone
+
+    from opencx.contacts.models import Contact
+    from opencx.inbox.models import Conversation
+    from opencx.inbox.services import inbox_create_api
+    from opencx.platform import services as platform
+    from opencx.platform.models import Membership, User
+    from opencx.platform.roles import Role
+    from opencx.platform.selectors import actor_for
+
+    owner = User.objects.create_user("bench@example.test", "bench-password")
+    brand = platform.brand_create(owner=owner, name="Bench", slug="bench", timezone_name="UTC")
+    actor = actor_for(user=owner, brand_slug="bench")
+    store = platform.location_create(actor=actor, name="Store 1", code="store-1")
+    issued = inbox_create_api(actor=actor, name="Shop backend", location=store)
+    sessions = []
+    agents = []
+    for number in range(args.agents):
+        user = User.objects.create_user(f"agent{number}@example.test", "bench-password")
+        Membership.objects.create(user=user, brand=brand, role=Role.AGENT)
+        agents.append(user)
+        session = SessionStore()
+        session[SESSION_KEY] = str(user.pk)
+        session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        session.create()
+        sessions.append(session.session_key)
+    rng = random.Random(args.seed)
+    now = timezone.now()
+    contacts = Contact.objects.bulk_create(
+        [Contact(brand=brand, name=f"Backlog {n}") for n in range(args.backlog)]
+    )
+    Conversation.objects.bulk_create(
+        [
+            Conversation(
+                brand=brand,
+                inbox=issued.inbox,
+                location=store,
+                channel=issued.inbox.channel,
+                contact=contact,
+                subject=f"Backlog {n}",
+                status=rng.choice(["open", "open", "pending", "resolved"]),
+                assignee=rng.choice([None, *agents]),
+                created_at=now - timedelta(minutes=rng.uniform(1, 60 * 24 * 7)),
+                waiting_since=now - timedelta(minutes=rng.uniform(1, 600)),
+                last_activity_at=now,
+            )
+            for n, contact in enumerate(contacts)
+        ],
+        batch_size=1000,
+    )
+    return {
+        "token": issued.token,
+        "inbox": issued.inbox.pk,
+        "sessions": sessions,
+        "cookie": settings.SESSION_COOKIE_NAME,
+    }
+
+
+def _count(world: dict, sent_ids: list[str]) -> tuple[int, int]:
+    from django.db.models import Count
+
+    from opencx.inbox.models import Message
+
+    rows = (
+        Message.objects.filter(inbox_id=world["inbox"], provider_message_id__in=sent_ids)
+        .values("provider_message_id")
+        .annotate(n=Count("pk"))
+    )
+    stored = duplicated = 0
+    for row in rows:
+        stored += 1
+        duplicated += row["n"] - 1
+    return stored, duplicated
+
+
+def _percentile(values: list[float], p: float) -> float | None:
+    if not values:
+        return None
+    index = min(len(values) - 1, max(0, round(p / 100 * len(values) + 0.5) - 1))
+    return round(values[index], 1)
+
+
+HEADERS = "Host: {host}\r\nX-Forwarded-Proto: https\r\nConnection: keep-alive\r\n"
+
+
+class Connection:
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.reader = self.writer = None
+
+    async def request(self, raw: bytes) -> tuple[int, bytes]:
+        for attempt in range(2):
+            if self.writer is None:
+                self.reader, self.writer = await asyncio.open_connection(HOST, self.port)
+            try:
+                self.writer.write(raw)
+                await self.writer.drain()
+                status, headers, body = await _read_response(self.reader)
+                if "close" in ",".join(headers.get("connection", [])).lower():
+                    self.close()
+                return status, body
+            except (Closed, ConnectionError):
+                self.close()
+                if attempt:
+                    raise
+        raise Closed()
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        self.reader = self.writer = None
+
+
+async def _agent(port: int, cookie: str, session: str, deadline: float, stats: dict) -> None:
+    connection = Connection(port)
+    raw = (
+        f"GET /b/bench/inbox/ HTTP/1.1\r\n{HEADERS.format(host=HOST)}"
+        f"Cookie: {cookie}={session}\r\n\r\n"
+    ).encode()
+    while time.perf_counter() < deadline:
+        begun = time.perf_counter()
+        try:
+            status, _ = await connection.request(raw)
+        except (Closed, OSError):
+            stats["errors"]["queue:connection"] = stats["errors"].get("queue:connection", 0) + 1
+            await asyncio.sleep(0.05)
+            continue
+        if status == 200:
+            stats["queue"].append((time.perf_counter() - begun) * 1000)
+        else:
+            key = f"queue:{status}"
+            stats["errors"][key] = stats["errors"].get(key, 0) + 1
+
+
+async def _sender(port, token, queue: asyncio.Queue, stats: dict) -> None:
+    connection = Connection(port)
+    while True:
+        item = await queue.get()
+        if item is None:
+            return
+        planned, message_id, email = item
+        body = json.dumps(
+            {
+                "contact": {"email": email},
+                "subject": "Order question",
+                "message": {"id": message_id, "body": "Where is my order?"},
+            }
+        ).encode()
+        raw = (
+            f"POST /api/v1/inbox-api/conversations HTTP/1.1\r\n{HEADERS.format(host=HOST)}"
+            f"Authorization: Bearer {token}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n"
+        ).encode() + body
+        stats["sent_ids"].append(message_id)
+        try:
+            status, _ = await connection.request(raw)
+        except (Closed, OSError):
+            stats["errors"]["message:connection"] = stats["errors"].get("message:connection", 0) + 1
+            continue
+        if status in (200, 201):
+            stats["acknowledged"] += 1
+            stats["posts"].append((time.perf_counter() - planned) * 1000)
+        else:
+            key = f"message:{status}"
+            stats["errors"][key] = stats["errors"].get(key, 0) + 1
+
+
+async def _drive(args, port: int, world: dict) -> dict:
+    stats = {"queue": [], "posts": [], "sent_ids": [], "acknowledged": 0, "errors": {}}
+    rng = random.Random(args.seed)
+    start = time.perf_counter()
+    deadline = start + args.seconds
+    queue: asyncio.Queue = asyncio.Queue()
+    senders = [
+        asyncio.create_task(_sender(port, world["token"], queue, stats))
+        for _ in range(args.senders)
+    ]
+    agents = [
+        asyncio.create_task(_agent(port, world["cookie"], session, deadline, stats))
+        for session in world["sessions"]
+    ]
+    total = int(args.rate * args.seconds)
+    for number in range(total):
+        planned = start + number / args.rate
+        delay = planned - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        email = f"customer{rng.randrange(args.customers)}@example.test"
+        await queue.put((planned, f"bench-{number}", email))
+    for _ in senders:
+        await queue.put(None)
+    await asyncio.gather(*senders, *agents)
+    return stats
+
+
+if __name__ == "__main__":
+    main()

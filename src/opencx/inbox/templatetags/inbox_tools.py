@@ -1,0 +1,74 @@
+"""Agent tools drawn inside the conversation and queue pages, each by one tag, so those pages
+include them with one line and their views stay as they are:
+
+{% customer_panel conversation %}  the customer across channels (+ "same customer as…")
+{% conversation_organise conversation %}  labels and team
+{% canned_picker conversation %}  canned replies for the reply box
+{% queue_tools %}  saved views, extra filters and bulk actions of the queue
+"""
+
+from django import template
+from django.db.models import Exists, OuterRef
+from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
+
+from opencx.platform.roles import Capability
+
+from .. import canned, organise
+from .. import customer_panel as panels
+from ..models import Conversation
+
+register = template.Library()
+
+
+def _render(context, name: str, values: dict) -> str:
+    request = context["request"]
+    return mark_safe(render_to_string(f"inbox/{name}", values, request=request))  # noqa: S308
+
+
+@register.simple_tag(takes_context=True)
+def customer_panel(context, conversation: Conversation) -> str:
+    actor = context["request"].actor
+    return _render(
+        context,
+        "_customer_panel.html",
+        {
+            "conversation": conversation,
+            "panel": panels.customer_panel(actor, conversation=conversation),
+            "can_merge": actor.can(Capability.REPLY) and conversation.contact_id is not None,
+        },
+    )
+
+
+@register.simple_tag(takes_context=True)
+def conversation_organise(context, conversation: Conversation) -> str:
+    actor = context["request"].actor
+    carried = Conversation.labels.through.objects.filter(
+        conversation_id=conversation.pk, label_id=OuterRef("pk")
+    )
+    labels = list(organise.labels_of(actor).annotate(on=Exists(carried)))
+    on = [label for label in labels if label.on]
+    can_work = actor.can(Capability.REPLY)
+    return _render(
+        context,
+        "_conversation_organise.html",
+        {
+            "conversation": conversation,
+            "conversation_labels": on,
+            "other_labels": [label for label in labels if not label.on] if can_work else [],
+            "teams": organise.teams_of(actor) if can_work else [],
+            "can_work": can_work,
+        },
+    )
+
+
+@register.simple_tag(takes_context=True)
+def canned_picker(context, conversation: Conversation) -> str:
+    actor = context["request"].actor
+    if not actor.can(Capability.REPLY):
+        return ""
+    return _render(
+        context,
+        "_canned_picker.html",
+        {"conversation": conversation, "replies": canned.canned_replies_of(actor)},
+    )

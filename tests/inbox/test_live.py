@@ -1,0 +1,88 @@
+"""Live updates of the agent's inbox pages: the queue's fingerprint and a conversation's new
+messages, scoped like every other inbox read."""
+
+import pytest
+from django.urls import reverse
+
+from opencx.inbox import live, services
+from opencx.platform.roles import Role
+from tests.factories import ChannelFactory, ConversationFactory, MessageFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def chat(brand):
+    return ChannelFactory(brand=brand, kind="web_chat", name="Web chat")
+
+
+def _queue(client, brand):
+    response = client.get(reverse("inbox:live_queue", args=[brand.slug]))
+    assert response.status_code == 200
+    return response.json()
+
+
+def test_the_queue_fingerprint_changes_when_a_conversation_arrives(
+    client, brand, owner, store, chat
+):
+    client.force_login(owner)
+    page = client.get(reverse("inbox:list", args=[brand.slug])).content.decode()
+    before = _queue(client, brand)
+    assert f'data-version="{before["version"]}"' in page  # the page starts from the same state
+    assert before["counts"]["open"] == 0
+    ConversationFactory(brand=brand, location=store, channel=chat)
+    after = _queue(client, brand)
+    assert after["version"] != before["version"] and after["counts"]["open"] == 1
+    assert _queue(client, brand)["version"] == after["version"]  # stable while nothing happens
+
+
+def test_a_location_manager_is_not_told_about_another_store(
+    client, brand, store, sibling_store, make_actor, chat
+):
+    manager = make_actor(Role.LOCATION_MANAGER, store)
+    client.force_login(manager.user)
+    before = _queue(client, brand)
+    ConversationFactory(brand=brand, location=sibling_store, channel=chat)
+    assert _queue(client, brand) == before
+
+
+def test_new_messages_come_drawn_as_on_the_page_notes_included(
+    client, brand, owner, owner_actor, store, chat
+):
+    conversation = ConversationFactory(brand=brand, location=store, channel=chat)
+    first = MessageFactory(conversation=conversation, body="Where is my parcel?")
+    client.force_login(owner)
+    url = reverse("inbox:live_conversation", args=[brand.slug, conversation.pk])
+    assert client.get(url, {"after": first.pk}).json()["messages"] == []
+    later = MessageFactory(conversation=conversation, body="Hello? <script>x</script>")
+    note = services.message_send(
+        actor=owner_actor, conversation=conversation, body="Check the depot", private=True
+    )
+    data = client.get(url, {"after": first.pk}).json()
+    assert [m["id"] for m in data["messages"]] == [later.pk, note.pk]
+    html = data["messages"][0]["html"]
+    assert f'data-message-id="{later.pk}"' in html and "&lt;script&gt;" in html
+    assert "Internal note" in data["messages"][1]["html"]
+    assert client.get(url, {"after": "x"}).status_code == 400
+
+
+def test_the_conversation_version_changes_when_it_moves(
+    client, brand, owner, owner_actor, store, chat
+):
+    conversation = ConversationFactory(brand=brand, location=store, channel=chat)
+    client.force_login(owner)
+    page = client.get(reverse("inbox:detail", args=[brand.slug, conversation.pk])).content
+    url = reverse("inbox:live_conversation", args=[brand.slug, conversation.pk])
+    before = client.get(url).json()["version"]
+    assert f'data-version="{before}"'.encode() in page
+    services.conversation_transition(actor=owner_actor, conversation=conversation, to="pending")
+    assert client.get(url).json()["version"] != before
+    assert live.conversation_version(conversation) != before
+
+
+def test_another_stores_conversation_is_404(client, brand, sibling_store, store, make_actor, chat):
+    conversation = ConversationFactory(brand=brand, location=sibling_store, channel=chat)
+    manager = make_actor(Role.LOCATION_MANAGER, store)
+    client.force_login(manager.user)
+    url = reverse("inbox:live_conversation", args=[brand.slug, conversation.pk])
+    assert client.get(url).status_code == 404
