@@ -1,12 +1,14 @@
-"""Issue 7's web chat: a customer writes in the widget on one Chromium page; the agent, logged in
-in another browser, sees the conversation appear in the queue and the customer's next line
-appear in the conversation without reloading; the agent answers and the customer sees the
-answer in the widget without reloading."""
+"""Issue 7's "done when": a customer writes in the widget on one Chromium page; the agent, logged
+in in another browser, sees the conversation appear in the queue and the customer's next line
+appear in the conversation without reloading; the agent answers with a canned reply and the
+customer sees the answer in the widget without reloading; the first response time shows on the
+inbox report."""
 
 import re
 
 import pytest
 
+from opencx.inbox import canned
 from opencx.inbox.models import Conversation, Message
 from opencx.inbox.widget import inbox_create_web_chat
 from opencx.platform.actor import Actor
@@ -17,7 +19,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 QUESTION = "Do you bake gluten-free bread on Saturdays?"
 FOLLOW_UP = "I would pick it up around ten."
-ANSWER = "Yes: every Saturday from eight. We keep one for you until noon."
+ANSWER = "Yes: every Saturday from eight. We keep one for you until noon. Luca Verdi"
 MARK = "window.__noReload = 'still here'"
 NOT_RELOADED = "() => window.__noReload === 'still here'"
 
@@ -29,9 +31,15 @@ def _log_in(page, path: str, email: str) -> None:
     page.get_by_role("button", name="Log in").click()
 
 
-def _answer(desk, text: str) -> None:
-    """The agent's reply, typed in the reply box (a canned answer fills the same box)."""
-    desk.get_by_label(re.compile("^Reply to the customer")).fill(text)
+def _answer_with_canned_reply(desk, shortcut: str, expected: str) -> None:
+    """The agent types /shortcut and Tab: the canned reply, filled in, replaces it; Send."""
+    box = desk.get_by_label(re.compile("^Reply to the customer"))
+    box.fill(f"/{shortcut}")
+    box.press("End")
+    box.press("Tab")
+    desk.wait_for_function(
+        "text => document.querySelector('#reply-body').value === text", arg=expected
+    )
     desk.get_by_role("button", name="Send", exact=True).click()
 
 
@@ -40,8 +48,19 @@ def test_a_chat_is_answered_live_on_both_sides(browser, live_server):
     store = LocationFactory(brand=brand, name="Milano Centro", code="milano")
     owner = MembershipFactory(brand=brand, role=Role.OWNER)
     agent = MembershipFactory(
-        brand=brand, role=Role.AGENT, user__email="agent@bottega.test", user__first_name="Luca"
+        brand=brand,
+        role=Role.AGENT,
+        user__email="agent@bottega.test",
+        user__first_name="Luca",
+        user__last_name="Verdi",
     ).user
+    owner_actor = Actor(user=owner.user, brand=brand, membership=owner)
+    canned.canned_reply_create(
+        actor=owner_actor,
+        shortcut="saturday",
+        title="Saturday bread",
+        body="Yes: every Saturday from eight. We keep one for you until noon. {{ agent.name }}",
+    )
     chat = inbox_create_web_chat(
         actor=Actor(user=owner.user, brand=brand, membership=owner),
         name="Bakery chat",
@@ -90,8 +109,8 @@ def test_a_chat_is_answered_live_on_both_sides(browser, live_server):
     desk.locator("ol.thread").get_by_text(FOLLOW_UP).wait_for()
     assert desk.evaluate(NOT_RELOADED)
 
-    # The agent answers; the customer sees it in the widget without reloading.
-    _answer(desk, ANSWER)
+    # The agent answers with the canned reply; the customer sees it without reloading.
+    _answer_with_canned_reply(desk, "saturday", ANSWER)
     customer.locator("li.msg.agent").filter(has_text=ANSWER).wait_for()
     assert "Luca" in customer.locator("li.msg.agent").last.inner_text()
     assert customer.evaluate(NOT_RELOADED)
@@ -100,6 +119,15 @@ def test_a_chat_is_answered_live_on_both_sides(browser, live_server):
     ) == [("in", QUESTION), ("in", FOLLOW_UP), ("out", ANSWER)]
     conversation.refresh_from_db()
     assert conversation.first_reply_at is not None
+
+    # The first response time shows on the inbox report, for the agent who answered.
+    owner_page = desk_context.browser.new_context(base_url=live_server.url).new_page()
+    _log_in(owner_page, f"/b/{brand.slug}/insights/inbox/", owner.user.email)
+    report = owner_page.get_by_role("table").filter(has_text="Median first response").first
+    row = report.locator("tbody tr").filter(has_text="Luca")
+    row.wait_for()
+    assert re.search(r"\d+\.\d h", row.inner_text())
+    owner_page.context.close()
 
     # A new page of the customer's site shows the whole conversation again.
     customer.reload()

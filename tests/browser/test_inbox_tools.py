@@ -62,7 +62,6 @@ def test_canned_replies_fill_the_reply_box(desk):
     page.wait_for_function("document.querySelector('#reply-body').value.includes('Bottega')")
     value = box.input_value()  # inserted at the cursor, after what was there
     assert value.startswith("Hello. Grazie Marta! Giulia") and value.endswith(", Bottega")
-    page.screenshot(path="/tmp/h6/detail.png", full_page=True)
 
 
 def test_bulk_priority_on_all_rows(desk):
@@ -73,5 +72,4 @@ def test_bulk_priority_on_all_rows(desk):
     page.locator("form.bulk select[name=priority]").select_option("urgent")
     page.locator("form.bulk").get_by_role("button", name="Apply").click()
     page.get_by_text("Set priority: 3 of 3 done.").wait_for()
-    page.screenshot(path="/tmp/h6/list.png", full_page=True)
     assert set(Conversation.objects.values_list("priority", flat=True)) == {"urgent"}
