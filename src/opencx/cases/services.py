@@ -7,6 +7,7 @@ Every other change goes through a service that checks who may do it and, for sta
 transition is allowed; each emits an event after commit for notifications and webhooks.
 """
 
+import functools
 import re
 from collections.abc import Iterable
 from datetime import datetime, timedelta
@@ -26,6 +27,7 @@ from opencx.platform.events import emit
 from opencx.platform.models import Location, Membership, Touchpoint, User
 from opencx.platform.roles import Capability, Role
 from opencx.platform.services import audit_record
+from opencx.platform.validation import clean_text
 from opencx.surveys.models import Question, Response, Survey
 from opencx.surveys.services import invitation_create_follow_up
 
@@ -522,17 +524,7 @@ def _locked(case: Case) -> Case:
     return Case.objects.select_for_update().select_related("location").get(pk=case.pk)
 
 
-def _clean_text(value, field: str, *, required: bool = False, limit: int = MAX_TEXT) -> str:
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
-        raise AppError("Expected text.", field=field)
-    value = value.strip()
-    if required and not value:
-        raise AppError("This cannot be empty.", field=field)
-    if len(value) > limit:
-        raise AppError(f"At most {limit} characters.", field=field)
-    return value
+_clean_text = functools.partial(clean_text, limit=MAX_TEXT)
 
 
 def _has_other_open_case(case: Case) -> bool:

@@ -7,6 +7,7 @@ the channel after commit (`flows.message_deliver`, claimed by a conditional UPDA
 once). Status changes follow one explicit table, `TRANSITIONS`; nothing happens in callbacks.
 """
 
+import functools
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ from opencx.platform.events import emit
 from opencx.platform.models import Channel, Location, Membership, User
 from opencx.platform.roles import CAPABILITIES, Capability
 from opencx.platform.services import audit_record
+from opencx.platform.validation import clean_text
 
 from . import events, sla  # service levels and the reporting table (see sla.py, events.py)
 from .models import (
@@ -77,17 +79,7 @@ MOVED_FIELDS = ("status", "resolved_at", "snoozed_until", "waiting_since", "last
 REPLY_ROLES = sorted(role for role, caps in CAPABILITIES.items() if Capability.REPLY in caps)
 
 
-def _clean_text(value, field: str, *, required: bool = False, limit: int = MAX_BODY) -> str:
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
-        raise AppError("Expected text.", field=field)
-    value = value.strip()
-    if required and not value:
-        raise AppError("This cannot be empty.", field=field)
-    if len(value) > limit:
-        raise AppError(f"At most {limit} characters.", field=field)
-    return value
+_clean_text = functools.partial(clean_text, limit=MAX_BODY)
 
 
 def _aware(value: datetime | None, field: str) -> datetime | None:
