@@ -55,7 +55,7 @@ def test_the_life_of_a_conversation_is_recorded_once_per_step(owner_actor, owner
     conversation.refresh_from_db()
     assert first.agent == owner and first.detail == "met"
     assert first.seconds == pytest.approx(
-        (conversation.first_reply_at - conversation.created_at).total_seconds()
+        (conversation.first_reply_at - conversation.created_at).total_seconds(), abs=0.001
     )
     assert first.business_seconds == pytest.approx(first.seconds, abs=1)  # always open
     assert (first.inbox, first.location, first.channel) == (

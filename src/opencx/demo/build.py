@@ -82,8 +82,12 @@ def build_demo(
         step("reviews", voices.reviews)
         step("mentions", voices.mentions)
         step("conversations", support.conversations)
+        step("web_chat", support.web_chat_inbox)
+        step("inboxes", support.inboxes)
+        step("inbox_facts", support.inbox_facts)
         step("cases", closed_loop.closed_loop)
         step("playbooks", playbooks.playbooks)
+        step("support_csat", support.support_csat)  # after the cases: they read responses
         step("web_sessions", web.sessions)
         step("text_analysis", _text_analysis)
     return DemoResult(brand=world.brand, counts=counts, seconds=time.perf_counter() - started)
@@ -101,6 +105,7 @@ def delete_demo(brand: Brand) -> None:
     for model in (FeedbackItem, WebEvent, Order, Identity):
         model.objects.filter(brand=brand).delete()
     Contact.objects.filter(brand=brand).delete()
+    support.delete(brand)  # inboxes protect their locations and channels
     # Deepest locations first: a parent is protected while it has children.
     locations = list(Location.objects.filter(brand=brand).only("pk", "path"))
     for location in sorted(locations, key=lambda loc: -len(loc.path)):

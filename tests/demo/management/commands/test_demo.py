@@ -8,13 +8,24 @@ from django.db.models import Count, Sum
 
 from opencx.cases.models import Case, CaseEvent
 from opencx.contacts.models import Contact, Identity, Order, WebEvent
-from opencx.demo.build import demo_brand
+from opencx.demo.build import delete_demo, demo_brand
 from opencx.feedback.models import FeedbackItem
-from opencx.inbox.models import Conversation, Message
+from opencx.inbox.models import (
+    AgentStatus,
+    CannedReply,
+    Conversation,
+    ConversationEvent,
+    Inbox,
+    Label,
+    Message,
+    SavedView,
+    SlaPolicy,
+    Team,
+)
 from opencx.integrations.models import WebhookDelivery
 from opencx.offers.models import Coupon, Playbook, PlaybookRun
 from opencx.platform.models import Brand, Location
-from opencx.surveys.models import Answer, Response, SurveyOptOut
+from opencx.surveys.models import Answer, Invitation, Response, SurveyOptOut
 from tests.demo.conftest import TINY
 from tests.factories import BrandFactory
 
@@ -48,6 +59,12 @@ def _fingerprint(brand) -> dict:
         ),
         "conversations": Conversation.objects.filter(brand=brand).count(),
         "messages": Message.objects.filter(conversation__brand=brand).count(),
+        "inbox_facts": sorted(
+            ConversationEvent.objects.filter(brand=brand).values_list(
+                "kind", "at", "seconds", "business_seconds", "detail", "agent__email"
+            ),
+            key=repr,
+        ),
         "events": sorted(
             WebEvent.objects.filter(brand=brand).values_list("session_id", "kind", "occurred_at")
         ),
@@ -110,7 +127,8 @@ def test_builds_the_demo_and_prints_the_logins():
     output = _run(*TINY)
     brand = demo_brand()
     assert brand is not None and brand.name == "Bottega Aurora"
-    assert Response.objects.filter(brand=brand).count() == 600
+    # The CSAT answers after support conversations come on top, through their invitations.
+    assert Response.objects.filter(brand=brand, invitation__isnull=True).count() == 600
     # Customers, and the friends some promoters referred.
     assert Contact.objects.filter(brand=brand, referred_by__isnull=True).count() == 120
     assert "http://127.0.0.1:8000" in output
@@ -153,3 +171,16 @@ def test_an_existing_demo_is_kept_without_replace():
     output = _run(*TINY, "--if-empty")
     assert "owner@demo.opencx.org" in output
     assert Response.objects.count() == responses
+
+
+def test_delete_demo_removes_the_inbox_with_the_brand():
+    _run(*TINY)
+    brand = demo_brand()
+    assert Inbox.objects.filter(brand=brand).exists()
+    assert ConversationEvent.objects.filter(brand=brand).exists()
+    delete_demo(brand)
+    assert not Brand.objects.filter(slug="demo").exists()
+    for model in (Inbox, SlaPolicy, Team, Label, CannedReply, SavedView, AgentStatus):
+        assert not model.objects.exists(), model
+    for model in (ConversationEvent, Conversation, Invitation, Response, Location):
+        assert not model.objects.exists(), model
