@@ -86,3 +86,27 @@ def test_another_stores_conversation_is_404(client, brand, sibling_store, store,
     client.force_login(manager.user)
     url = reverse("inbox:live_conversation", args=[brand.slug, conversation.pk])
     assert client.get(url).status_code == 404
+
+
+def test_polls_within_a_second_share_one_read_and_the_page_draws_it_fresh(
+    client, brand, owner, store, chat, settings, monkeypatch, django_assert_num_queries
+):
+    # The suite's cache keeps nothing (tests/settings.py); this test gets a real one of its own.
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "test-live-queue-state",
+        }
+    }
+    monkeypatch.setattr(live, "LIVE_CACHE_SECONDS", 60)  # long enough not to lapse mid-test
+    client.force_login(owner)
+    first = _queue(client, brand)
+    with django_assert_num_queries(3):  # session, user, membership: no aggregate
+        assert _queue(client, brand) == first
+    ConversationFactory(brand=brand, location=store, channel=chat)
+    assert _queue(client, brand) == first  # shared until it lapses
+    page = client.get(reverse("inbox:list", args=[brand.slug]))
+    assert page.context["tabs"][0][2] == 1  # the page counts afresh, and refreshes the share
+    after = _queue(client, brand)
+    assert after["counts"]["open"] == 1
+    assert f'data-version="{after["version"]}"' in page.content.decode()

@@ -164,12 +164,20 @@ def test_list_query_count_is_flat(client, brand, owner, store, django_assert_max
         )
     client.force_login(owner)
 
-    # 11 for the queue, + 5 for the agent tools' choices (labels, teams, inboxes, saved views,
-    # people for bulk assignment); none per row.
-    with django_assert_max_num_queries(16):
+    # 9 for the queue (session, user, membership, brands and locations for the menus,
+    # channels, one aggregate for the tab counts and the live fingerprint, assignees, the
+    # page of rows; the paginator reuses the tab's count), + 5 for the agent tools' choices
+    # (labels, teams, inboxes, saved views, people for bulk assignment); none per row.
+    with django_assert_max_num_queries(14):
         page = client.get(_url(brand))
 
     assert len(page.context["page"].object_list) == 24
+    assert page.context["page"].paginator.count == 24
+    # A filter counts its tabs apart (+1); the fingerprint is then read on its own (shared
+    # for a second outside the tests, whose cache keeps nothing).
+    with django_assert_max_num_queries(15):
+        filtered = client.get(_url(brand), {"assignee": "none"})
+    assert filtered.context["page"].paginator.count == 0
 
 
 def test_detail_shows_thread_notes_bots_contact_and_facts(client, brand, owner, store, email):

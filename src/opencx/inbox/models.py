@@ -198,6 +198,13 @@ class Conversation(models.Model):
             models.Index(fields=["brand", "status", "created_at"]),
             models.Index(fields=["inbox", "external_thread"]),
             models.Index(fields=["assignee", "status"]),
+            # The queue's tabs read their first page straight off these, in the list's order
+            # (selectors.conversation_list): waiting tabs longest-waiting first, the rest newest.
+            models.Index(
+                fields=["brand", "status", "waiting_since", "-created_at", "-id"],
+                name="conversation_queue_waiting",
+            ),
+            models.Index(fields=["brand", "-created_at", "-id"], name="conversation_queue_newest"),
         ]
 
     def __str__(self) -> str:

@@ -12,7 +12,7 @@ from opencx.platform.errors import AppError
 from opencx.platform.roles import Capability
 from opencx.ui.brand_views import brand_page, page_or_partial
 
-from . import organise_views, selectors, services
+from . import live, organise_views, selectors, services
 from .models import Conversation
 
 PAGE_SIZE = 50
@@ -37,9 +37,15 @@ def conversation_list(request):
     assignee = request.GET.get("assignee", "")
     if not (assignee == selectors.UNASSIGNED or assignee.isdigit()):
         assignee = ""
-    counts = selectors.conversation_status_counts(
-        actor, location=location, channel_id=channel_id, assignee=assignee, more=more
-    )
+    version = ""  # else {% inbox_queue_version %} reads it (shared for a second) if drawn
+    if channel_id is None and not assignee and not more.as_dict():
+        # The live fingerprint's aggregate counts the unfiltered queue: one query for both.
+        state = live.queue_state(actor, location=location, fresh=True)
+        counts, version = state["counts"], state["version"]
+    else:
+        counts = selectors.conversation_status_counts(
+            actor, location=location, channel_id=channel_id, assignee=assignee, more=more
+        )
     conversations = selectors.conversation_list(
         actor,
         location=location,
@@ -48,7 +54,9 @@ def conversation_list(request):
         assignee=assignee,
         more=more,
     )
-    page = Paginator(conversations, PAGE_SIZE).get_page(request.GET.get("page"))
+    paginator = Paginator(conversations, PAGE_SIZE)
+    paginator.count = counts[status]  # the tab's count, already known: no COUNT(*) again
+    page = paginator.get_page(request.GET.get("page"))
     return page_or_partial(
         request,
         "inbox/conversation_list.html",
@@ -60,6 +68,7 @@ def conversation_list(request):
             "assignees": selectors.assignees_visible_to(actor),
             "filters": {"channel": channel_id, "assignee": assignee},
             "unassigned": selectors.UNASSIGNED,
+            "queue_version": version,
             **tools.context(),
         },
         partial="results",
