@@ -84,3 +84,16 @@ def test_page_and_row_level_export(client, brand, owner, conversations):
 def test_a_stranger_gets_404(client, brand, stranger, conversations):
     client.force_login(stranger)
     assert client.get(reverse("inbox_report:report", args=[brand.slug])).status_code == 404
+
+
+def test_durations_under_an_hour_read_in_minutes(client, brand, owner, conversations):
+    from datetime import timedelta
+
+    from opencx.inbox.models import ConversationEvent
+
+    ConversationEvent.objects.filter(kind="first_response").update(
+        seconds=timedelta(minutes=20).total_seconds()
+    )
+    client.force_login(owner)
+    page = client.get(reverse("inbox_report:report", args=[brand.slug]))
+    assert b"20 min" in page.content
