@@ -21,7 +21,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.urls import reverse
 
 from opencx.platform import ratelimit
-from opencx.platform.errors import AppError, NotFound
+from opencx.platform.errors import AppError, NotFound, Throttled, TooLarge, Unauthorized
 
 from . import selectors, services
 from .models import WebhookSource
@@ -33,21 +33,6 @@ REPLAY_WINDOW_S = 300
 RATE_PER_MINUTE = 600
 SIGNATURE_HEADER = "X-OpenCX-Signature"
 TIMESTAMP_HEADER = "X-OpenCX-Timestamp"
-
-
-class Unauthorized(AppError):
-    status = 401
-    code = "unauthorized"
-
-
-class TooLarge(AppError):
-    status = 413
-    code = "too_large"
-
-
-class Throttled(AppError):
-    status = 429
-    code = "throttled"
 
 
 def webhook_path(source: WebhookSource) -> str:

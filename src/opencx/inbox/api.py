@@ -10,7 +10,7 @@ from opencx.api.auth import requiring
 from opencx.api.errors import READ_ERRORS, WRITE_ERRORS, Error
 from opencx.api.pagination import LimitOffset, paginate
 from opencx.platform.api import actor_of
-from opencx.platform.errors import AppError
+from opencx.platform.errors import TooLarge
 from opencx.platform.roles import Capability
 from opencx.platform.selectors import location_get
 
@@ -164,11 +164,6 @@ def inbox_create_google_reviews(request, slug: str, payload: GoogleReviewsInboxI
 
 MAX_REQUEST = 256 * 1024
 CHANNEL_ERRORS = {400: Error, 401: Error, 404: Error, 409: Error, 413: Error, 422: Error}
-
-
-class TooLarge(AppError):
-    status = 413
-    code = "too_large"
 
 
 class InboxTokenAuth(HttpBearer):

@@ -24,7 +24,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
 from opencx.platform import ratelimit
-from opencx.platform.errors import AppError, NotFound
+from opencx.platform.errors import AppError, NotFound, Throttled, TooLarge, Unauthorized
 
 from . import widget
 from .widget import visitor_message_dict
@@ -32,11 +32,6 @@ from .widget import visitor_message_dict
 MAX_REQUEST_BYTES = 32 * 1024
 POLL_MS = 2000
 ALLOWED_HEADERS = "Authorization, Content-Type"
-
-
-class Unauthorized(AppError):
-    status = 401
-    code = "unauthorized"
 
 
 class OriginRefused(AppError):
@@ -47,16 +42,6 @@ class OriginRefused(AppError):
 class MethodNotAllowed(AppError):
     status = 405
     code = "method_not_allowed"
-
-
-class TooLarge(AppError):
-    status = 413
-    code = "too_large"
-
-
-class Throttled(AppError):
-    status = 429
-    code = "throttled"
 
 
 def _limit(name: str, default: int) -> int:

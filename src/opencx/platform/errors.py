@@ -29,3 +29,20 @@ class Forbidden(AppError):
 class Conflict(AppError):
     status = 409
     code = "conflict"
+
+
+class Unauthorized(AppError):
+    """No credentials, or ones that name nobody (a public endpoint's token or signature)."""
+
+    status = 401
+    code = "unauthorized"
+
+
+class TooLarge(AppError):
+    status = 413
+    code = "too_large"
+
+
+class Throttled(AppError):
+    status = 429
+    code = "throttled"
