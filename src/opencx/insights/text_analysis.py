@@ -29,7 +29,7 @@ from opencx.feedback.services import (
 )
 from opencx.platform.events import emit, subscribe
 from opencx.platform.models import Brand
-from opencx.surveys.services import RESPONSE_COMPLETED, RESPONSE_RECORDED
+from opencx.surveys.services import RESPONSE_COMMENTED
 
 from . import facade
 from .models import LabelCorrection, TextSettings
@@ -236,8 +236,7 @@ def _analyse_new_feedback(*, feedback_id: int, brand_id: int) -> None:
     queue_analysis(brand_id=brand_id)
 
 
-@subscribe(RESPONSE_RECORDED)
-@subscribe(RESPONSE_COMPLETED)
+@subscribe(RESPONSE_COMMENTED)
 def _store_survey_comment(*, response_id: int, brand_id: int) -> None:
     # A handful of writes, after the response committed: it goes into the feedback store and
     # waits there for analysis like any review.

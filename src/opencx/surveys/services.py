@@ -38,6 +38,9 @@ DEFAULT_SCALES = {Question.Kind.NPS: (0, 10)}
 
 RESPONSE_RECORDED = "response.recorded"
 RESPONSE_COMPLETED = "response.completed"
+# A complete response with a comment (after RESPONSE_RECORDED or RESPONSE_COMPLETED): what reads
+# comments subscribes here, so that the many answers without one cost nothing more.
+RESPONSE_COMMENTED = "response.commented"
 INVITATION_QUEUED = "invitation.queued"
 INVITATION_SALT = "opencx.surveys.invitation"
 DEFAULT_FATIGUE_DAYS = 30
@@ -263,6 +266,8 @@ def response_record(
                     status=Invitation.Status.RESPONDED, responded_at=moment
                 )
             emit(RESPONSE_RECORDED, response_id=response.pk, brand_id=survey.brand_id)
+            if not is_partial and response.comment.strip():
+                emit(RESPONSE_COMMENTED, response_id=response.pk, brand_id=survey.brand_id)
     except IntegrityError as error:
         if invitation is not None:
             raise Conflict(
@@ -327,6 +332,8 @@ def response_update(*, response: Response, answers: dict[int, object], complete:
         response.save()
         if complete:
             emit(RESPONSE_COMPLETED, response_id=response.pk, brand_id=survey.brand_id)
+            if response.comment.strip():
+                emit(RESPONSE_COMMENTED, response_id=response.pk, brand_id=survey.brand_id)
     return response
 
 
