@@ -431,21 +431,6 @@ def _breach(conversation: Conversation, target: str, done, now) -> bool:
     return True
 
 
-def _event(conversation: Conversation, kind: str, at, **more) -> ConversationEvent:
-    """One fact with the conversation's dimensions, as `inbox.events.record` writes it."""
-    return ConversationEvent(
-        brand_id=conversation.brand_id,
-        conversation_id=conversation.pk,
-        kind=kind,
-        at=at,
-        inbox_id=conversation.inbox_id,
-        location_id=conversation.location_id,
-        channel_id=conversation.channel_id,
-        team_id=conversation.team_id,
-        **more,
-    )
-
-
 def inbox_facts(world: World) -> int:
     """Teams, labels and service levels of the demo conversations, and their reporting facts
     (`ConversationEvent`): started, assigned, first response, resolved, service levels missed —
@@ -480,7 +465,7 @@ def inbox_facts(world: World) -> int:
             missed.append("resolution")
 
         def fact(kind, at, c=conversation, **more):
-            facts.append(_event(c, kind, at, **more))
+            facts.append(events.fact(c, kind, at=at, **more))
 
         created = conversation.created_at
         fact(E.CREATED, created)
@@ -490,18 +475,18 @@ def inbox_facts(world: World) -> int:
         if first is not None:
             due = conversation.first_response_due_at
             calendar, business = events.durations(conversation, created, first)
-            outcome = "" if due is None else events.MET if first <= due else events.MISSED
+            outcome = events.outcome(first, due)
             fact(
                 E.FIRST_RESPONSE, first, agent_id=conversation.assignee_id,
-                seconds=calendar, business_seconds=business, detail=outcome,
+                seconds=calendar, business=business, detail=outcome,
             )  # fmt: skip
         if resolved is not None:
             due = conversation.resolution_due_at
             calendar, business = events.durations(conversation, created, resolved)
-            outcome = "" if due is None else events.MET if resolved <= due else events.MISSED
+            outcome = events.outcome(resolved, due)
             fact(
                 E.RESOLVED, resolved, agent_id=conversation.assignee_id,
-                seconds=calendar, business_seconds=business, detail=outcome,
+                seconds=calendar, business=business, detail=outcome,
             )  # fmt: skip
         for target in missed:
             fact(E.SLA_BREACH, getattr(conversation, f"{target}_due_at"), detail=target)

@@ -18,6 +18,34 @@ E = ConversationEvent.Kind
 MET, MISSED = "met", "missed"
 
 
+def fact(
+    conversation: Conversation,
+    kind: str,
+    *,
+    at: datetime,
+    agent_id: int | None = None,
+    seconds: float | None = None,
+    business: float | None = None,
+    detail: str = "",
+) -> ConversationEvent:
+    """One fact, unsaved, with the conversation's dimensions as they are now (bulk writers such
+    as the demo save many at once)."""
+    return ConversationEvent(
+        brand_id=conversation.brand_id,
+        conversation_id=conversation.pk,
+        kind=kind,
+        at=at,
+        inbox_id=conversation.inbox_id,
+        location_id=conversation.location_id,
+        channel_id=conversation.channel_id,
+        agent_id=agent_id,
+        team_id=conversation.team_id,
+        seconds=seconds,
+        business_seconds=business,
+        detail=detail[:40],
+    )
+
+
 def record(
     conversation: Conversation,
     kind: str,
@@ -28,21 +56,18 @@ def record(
     business: float | None = None,
     detail: str = "",
 ) -> ConversationEvent:
-    """One fact, with the conversation's dimensions as they are now."""
-    return ConversationEvent.objects.create(
-        brand_id=conversation.brand_id,
-        conversation=conversation,
-        kind=kind,
+    """One fact, stored."""
+    event = fact(
+        conversation,
+        kind,
         at=at,
-        inbox_id=conversation.inbox_id,
-        location_id=conversation.location_id,
-        channel_id=conversation.channel_id,
-        agent=agent,
-        team_id=conversation.team_id,
+        agent_id=agent.pk if agent is not None else None,
         seconds=seconds,
-        business_seconds=business,
-        detail=detail[:40],
+        business=business,
+        detail=detail,
     )
+    event.save(force_insert=True)
+    return event
 
 
 def durations(conversation: Conversation, start: datetime, end: datetime) -> tuple[float, float]:
@@ -59,7 +84,7 @@ def durations(conversation: Conversation, start: datetime, end: datetime) -> tup
     return calendar, business
 
 
-def _outcome(done_at: datetime, due_at: datetime | None) -> str:
+def outcome(done_at: datetime, due_at: datetime | None) -> str:
     if due_at is None:
         return ""
     return MET if done_at <= due_at else MISSED
@@ -86,7 +111,7 @@ def on_agent_reply(conversation: Conversation, *, agent: User | None, at: dateti
             agent=agent,
             seconds=calendar,
             business=business,
-            detail=_outcome(at, conversation.first_response_due_at),
+            detail=outcome(at, conversation.first_response_due_at),
         )
     else:
         record(conversation, E.REPLY, at=at, agent=agent)
@@ -106,7 +131,7 @@ def on_status_change(
             agent=agent or conversation.assignee,
             seconds=calendar,
             business=business,
-            detail=_outcome(at, conversation.resolution_due_at),
+            detail=outcome(at, conversation.resolution_due_at),
         )
     elif before == resolved and conversation.status != resolved:
         record(conversation, E.REOPENED, at=at, agent=agent)
