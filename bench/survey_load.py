@@ -87,6 +87,11 @@ def main() -> None:
     parser.add_argument("--postgres", action="store_true", help="Require PostgreSQL")
     parser.add_argument("--postgres-url", default=DEFAULT_PG, help="Server (no database name)")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--trace",
+        metavar="PREFIX",
+        help="Write every POST as 'seconds_into_run latency_ms status' to PREFIX-<backend>.txt",
+    )
     parser.add_argument("--backend", help=argparse.SUPPRESS)  # internal: run one backend here
     args = parser.parse_args()
     if args.backend:
@@ -495,6 +500,10 @@ def _load(args, port: int, world: dict, server_pid: int, database: str | None) -
     self_after = resource.getrusage(resource.RUSAGE_SELF)
     cpu_after = _cpu_times()
     server_after = _process_cpu(server_pid, database)
+    if args.trace:
+        with open(f"{args.trace}-{args.backend}.txt", "w") as trace:
+            for start, seconds, status in sorted(stats.latencies):
+                trace.write(f"{start - measure_from:.4f} {seconds * 1000:.1f} {status}\n")
     acked = [(start, seconds) for start, seconds, status in stats.latencies if status == 303]
     # Throughput: acknowledgements that arrived in the window; latency: every POST sent in it.
     done_in_window = sum(

@@ -1,6 +1,7 @@
 """`opencx serve [--port N]`: serve the app with gunicorn (threads), static files by WhiteNoise."""
 
 import atexit
+import gc
 import os
 import subprocess
 import sys
@@ -16,6 +17,22 @@ def _shorter_gil_turns(server, worker) -> None:
     # A thread holding a database row lock must get the GIL back quickly to commit; with the
     # default 5 ms turns, writers of a busy row queue behind other threads' Python work.
     sys.setswitchinterval(0.0005)
+
+
+def _freeze_what_is_loaded() -> None:
+    """Load what the first requests would (every URL module and view), then move every object
+    alive now out of the garbage collector's reach (gc.freeze) before the workers fork.
+
+    A full collection walks every tracked object: ~230,000 once Django and the app are loaded,
+    ~140 ms on this kind of machine, during which no thread of the worker runs; under load that
+    was the p99 of a survey answer. Frozen objects are never walked again (they live as long
+    as the process anyway), and the forked workers do not touch, and so do not copy, their
+    pages."""
+    from django.urls import get_resolver
+
+    get_resolver().url_patterns  # noqa: B018 (imports every view module)
+    gc.collect()
+    gc.freeze()
 
 
 class _Server(BaseApplication):
@@ -53,6 +70,7 @@ class Command(BaseCommand):
                 [sys.executable, "-m", "opencx.cli", "work", "--parent", str(os.getpid())]
             )
             atexit.register(worker.terminate)
+        _freeze_what_is_loaded()
         _Server(
             {
                 "bind": f"{host}:{port}",
