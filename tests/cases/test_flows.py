@@ -54,20 +54,27 @@ def test_a_detractor_opens_a_case_and_its_owner_is_told(
 
 
 def test_a_partial_response_waits_for_completion(
-    brand, store, manager, make_survey, detractor_rule, immediate_tasks, smtp_server
+    brand,
+    store,
+    manager,
+    make_survey,
+    detractor_rule,
+    immediate_tasks,
+    smtp_server,
+    django_capture_on_commit_callbacks,
 ):
     survey, *_ = make_survey("nps")
-    partial = response_record(
-        survey=survey,
-        location=store,
-        language="en",
-        answers={headline_question_for(survey).pk: 1},
-        is_partial=True,
-    )
-    flows._rules_on_recorded(response_id=partial.pk, brand_id=brand.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        partial = response_record(
+            survey=survey,
+            location=store,
+            language="en",
+            answers={headline_question_for(survey).pk: 1},
+            is_partial=True,
+        )
     assert not Case.objects.exists()
-    response_update(response=partial, answers={}, complete=True)
-    flows._rules_on_completed(response_id=partial.pk, brand_id=brand.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        response_update(response=partial, answers={}, complete=True)
     assert Case.objects.count() == 1
 
 

@@ -40,7 +40,7 @@ def test_catalogue_names_and_sources():
         "case.escalated",
         "alert.raised",
     }
-    assert CATALOGUE["response.received"].sources == ("response.recorded", "response.completed")
+    assert CATALOGUE["response.received"].sources == ("response.completed",)
     assert public_event("ping") is not None
 
 

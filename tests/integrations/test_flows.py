@@ -84,7 +84,7 @@ def test_every_endpoint_gets_the_same_event_id_and_a_re_emit_is_not_queued_twice
     response = _record(make_survey, store)  # callbacks not run: nothing sent yet
     for _ in range(2):
         with django_capture_on_commit_callbacks(execute=True):
-            emit("response.recorded", response_id=response.pk, brand_id=brand.pk)
+            emit("response.completed", response_id=response.pk, brand_id=brand.pk)
     deliveries = WebhookDelivery.objects.all()
     assert sorted(d.endpoint_id for d in deliveries) == sorted([first.pk, second.pk])
     assert len({d.event_id for d in deliveries}) == 1

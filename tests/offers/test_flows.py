@@ -14,7 +14,7 @@ from opencx.offers import flows
 from opencx.offers.models import Coupon, PlaybookRun
 from opencx.offers.tasks import run_playbooks
 from opencx.platform.events import emit
-from opencx.surveys.services import RESPONSE_COMPLETED, RESPONSE_RECORDED, survey_opt_out
+from opencx.surveys.services import RESPONSE_COMPLETED, survey_opt_out
 from tests.factories import LocationFactory, RecordedResponseFactory
 
 from .factories import CouponFactory, CouponPoolFactory, PlaybookFactory
@@ -79,7 +79,7 @@ def test_the_event_delivered_twice_sends_one_e_mail_and_issues_one_coupon(
 ):
     response = answer(customer(), 7)
     with django_capture_on_commit_callbacks(execute=True):
-        emit(RESPONSE_RECORDED, response_id=response.pk, brand_id=response.brand_id)
+        emit(RESPONSE_COMPLETED, response_id=response.pk, brand_id=response.brand_id)
         emit(RESPONSE_COMPLETED, response_id=response.pk, brand_id=response.brand_id)
 
     assert PlaybookRun.objects.filter(response=response).count() == 1

@@ -12,8 +12,9 @@ from opencx.platform.roles import Role
 from opencx.surveys.definitions import SurveySpec, library, parse_definition, spec_of
 from opencx.surveys.models import Answer, Question, Response, Survey
 from opencx.surveys.services import (
-    RESPONSE_RECORDED,
+    RESPONSE_COMPLETED,
     response_record,
+    response_update,
     survey_create_from_template,
     survey_import,
 )
@@ -179,12 +180,12 @@ def test_language_is_required(store, make_survey):
     assert error.value.field == "language"
 
 
-def test_response_recorded_is_emitted_after_commit(
+def test_a_complete_response_emits_response_completed_after_commit(
     store, make_survey, monkeypatch, django_capture_on_commit_callbacks
 ):
     monkeypatch.setattr(events, "_handlers", defaultdict(list))
     seen = []
-    events.subscribe(RESPONSE_RECORDED)(lambda **payload: seen.append(payload))
+    events.subscribe(RESPONSE_COMPLETED)(lambda **payload: seen.append(payload))
     survey, nps, _ = make_survey("nps")
 
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
@@ -192,6 +193,23 @@ def test_response_recorded_is_emitted_after_commit(
         assert seen == []  # not before the commit
 
     assert len(callbacks) == 1
+    assert seen == [{"response_id": response.pk, "brand_id": survey.brand_id}]
+
+
+def test_a_partial_response_emits_nothing_until_it_is_completed(
+    store, make_survey, monkeypatch, django_capture_on_commit_callbacks
+):
+    monkeypatch.setattr(events, "_handlers", defaultdict(list))
+    seen = []
+    events.subscribe(RESPONSE_COMPLETED)(lambda **payload: seen.append(payload))
+    survey, nps, _ = make_survey("nps")
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = record(survey, store, {nps.pk: 3}, is_partial=True)
+    assert (callbacks, seen) == ([], [])
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response_update(response=response, answers={}, complete=True)
     assert seen == [{"response_id": response.pk, "brand_id": survey.brand_id}]
 
 

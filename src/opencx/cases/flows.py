@@ -18,8 +18,7 @@ from opencx.feedback.models import FeedbackItem
 from opencx.feedback.services import FEEDBACK_ANALYSED, FEEDBACK_RECEIVED
 from opencx.platform.events import subscribe
 from opencx.surveys.flows import public_url
-from opencx.surveys.models import Response
-from opencx.surveys.services import RESPONSE_COMPLETED, RESPONSE_RECORDED
+from opencx.surveys.services import RESPONSE_COMPLETED
 
 from .models import Case, CaseEvent, CaseRule
 from .services import (
@@ -34,14 +33,6 @@ from .services import (
 
 logger = logging.getLogger(__name__)
 DELIVERY_ERRORS = (smtplib.SMTPException, OSError)
-
-
-@subscribe(RESPONSE_RECORDED)
-def _rules_on_recorded(*, response_id: int, brand_id: int) -> None:
-    from .tasks import apply_case_rules
-
-    if Response.objects.filter(pk=response_id, is_partial=False).exists():
-        apply_case_rules.enqueue(response_id)
 
 
 @subscribe(RESPONSE_COMPLETED)

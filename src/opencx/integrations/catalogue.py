@@ -178,7 +178,7 @@ CATALOGUE: dict[str, PublicEvent] = {
         PublicEvent(
             "response.received",
             "A survey response was completed (recorded complete, or a partial one finished).",
-            ("response.recorded", "response.completed"),
+            ("response.completed",),
             _complete_response,
             _response_summary,
             _response_link,

@@ -6,5 +6,5 @@ class OffersConfig(AppConfig):
     label = "offers"
 
     def ready(self):
-        # Registers the event handlers (response.recorded/completed -> run_playbooks task).
+        # Registers the event handlers (response.completed -> run_playbooks task).
         from . import flows  # noqa: F401

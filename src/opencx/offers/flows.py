@@ -1,8 +1,8 @@
 """Running the NPS-segment playbook of a response: the e-mail to a promoter or passive, the
 hand-over of a detractor to cases.
 
-`response.recorded` (a complete response) and `response.completed` (a partial one finished),
-both emitted by `opencx.surveys.services` after commit, enqueue `tasks.run_playbooks`, which
+`response.completed` (a response recorded complete, or a partial one finished), emitted by
+`opencx.surveys.services` after commit, enqueues `tasks.run_playbooks`, which
 calls `playbooks_run`. Only complete responses to NPS surveys from a known contact, recorded
 within `MAX_AGE` of being given (an import of old responses is history, not a moment to act),
 run a playbook: the most specific active one for the response's location and segment.
@@ -35,7 +35,7 @@ from opencx.contacts.models import Identity
 from opencx.platform.events import subscribe
 from opencx.surveys.flows import public_url
 from opencx.surveys.models import Response, Survey, SurveyOptOut
-from opencx.surveys.services import RESPONSE_COMPLETED, RESPONSE_RECORDED
+from opencx.surveys.services import RESPONSE_COMPLETED
 
 from . import services
 from .models import Action, Playbook, PlaybookRun, segment_of
@@ -63,12 +63,6 @@ def _enqueue(response_id: int) -> None:
         from .tasks import run_playbooks  # tasks import this module
 
         run_playbooks.enqueue(response_id)
-
-
-@subscribe(RESPONSE_RECORDED)
-def _when_recorded(*, response_id: int, **_payload) -> None:
-    # A partial response (the first page of a hosted survey) waits for response.completed.
-    _enqueue(response_id)
 
 
 @subscribe(RESPONSE_COMPLETED)

@@ -36,10 +36,12 @@ from .selectors import answered_question_keys
 # Used when a scaled question does not store its own bounds.
 DEFAULT_SCALES = {Question.Kind.NPS: (0, 10)}
 
-RESPONSE_RECORDED = "response.recorded"
+# A response became complete: recorded complete at once, or a partial one finished. Partial
+# responses (the first page of a hosted survey) emit nothing: nothing reacts to them, and the
+# busiest path of the product then pays no query after its commit.
 RESPONSE_COMPLETED = "response.completed"
-# A complete response with a comment (after RESPONSE_RECORDED or RESPONSE_COMPLETED): what reads
-# comments subscribes here, so that the many answers without one cost nothing more.
+# A complete response with a comment (after RESPONSE_COMPLETED): what reads comments subscribes
+# here, so that the many answers without one cost nothing more.
 RESPONSE_COMMENTED = "response.commented"
 INVITATION_QUEUED = "invitation.queued"
 INVITATION_SALT = "opencx.surveys.invitation"
@@ -223,8 +225,9 @@ def response_record(
     question that is shown. Respondents are not members of the brand, so there is no actor: the
     callers (hosted pages, importers, the API) decide who may submit. The headline score (first
     question of the survey's kind), the first open answer and the permission to contact are
-    copied onto the response. One response per invitation (the database enforces it). Emits
-    `response.recorded` (response_id, brand_id) once the transaction commits.
+    copied onto the response. One response per invitation (the database enforces it). A
+    complete response emits `response.completed` (response_id, brand_id) once the transaction
+    commits; a partial one emits it when `response_update` completes it.
     """
     _check_same_brand(
         survey, location=location, touchpoint=touchpoint, channel=channel, contact=contact
@@ -265,9 +268,10 @@ def response_record(
                 Invitation.objects.filter(pk=invitation.pk).update(
                     status=Invitation.Status.RESPONDED, responded_at=moment
                 )
-            emit(RESPONSE_RECORDED, response_id=response.pk, brand_id=survey.brand_id)
-            if not is_partial and response.comment.strip():
-                emit(RESPONSE_COMMENTED, response_id=response.pk, brand_id=survey.brand_id)
+            if not is_partial:
+                emit(RESPONSE_COMPLETED, response_id=response.pk, brand_id=survey.brand_id)
+                if response.comment.strip():
+                    emit(RESPONSE_COMMENTED, response_id=response.pk, brand_id=survey.brand_id)
     except IntegrityError as error:
         if invitation is not None:
             raise Conflict(
