@@ -8,17 +8,24 @@ A scratch database (DATABASE_URL, default postgres://postgres:postgres@127.0.0.1
 opencx_bench_inbox; dropped and created again) is migrated and given one brand, one store, its
 owner, --agents agents (each with a logged-in session), an API inbox and --backlog conversations
 already in the queue. `opencx serve` (gunicorn, DEBUG off) listens on a free loopback port, as
-bench/survey_load.py starts it. Then, for --seconds: every agent reloads the open queue
-(`/b/bench/inbox/`) on its own keep-alive connection as soon as the last load answered (closed
-loop), while customers' messages are POSTed to `/api/v1/inbox-api/conversations` on a fixed
-schedule of --rate per second (open loop; latency counted from the planned send time), each
-with a unique id, from a pool of customers (so many join their open conversation). Afterwards
-the database is counted: every message sent must be stored exactly once (by provider id).
+bench/survey_load.py starts it. Then, for --seconds, customers' messages are POSTed to
+`/api/v1/inbox-api/conversations` on a fixed schedule of --rate per second (open loop; latency
+counted from the planned send time), each with a unique id, from a pool of customers (so many
+join their open conversation), while every agent works as the queue page in a browser does
+(`static/inbox/live.js`), on its own keep-alive connection: it loads the queue, polls the
+queue's fingerprint (`live/`) every poll_ms the server asks for (3 s), fetches the list
+fragment when the fingerprint changed (with 100 messages/s it changes on nearly every poll),
+and now and then (exponential think time, mean --think s) opens a conversation and goes back
+to the whole queue page. The queue view's latency is every queue load, whole page or fragment.
+`--closed-loop` is the stress variant: every agent reloads the whole page as soon as the last
+load answered, with no think time: it measures saturation (50 agents each asking again the
+moment they get an answer), not people at work. Afterwards the database is counted: every
+message sent must be stored exactly once (by provider id).
 
-Output: JSON lines; a setup line, then the headline line with queue_p50_ms, queue_p95_ms,
-queue_p99_ms, queue_loads, messages_sent, messages_acknowledged, messages_stored,
-messages_duplicated, message_p95_ms, errors and the target (queue p95 < 300 ms, none lost or
-duplicated).
+Output: JSON lines; a setup line, a line with the polls and conversation loads, then the
+headline line with queue_p50_ms, queue_p95_ms, queue_p99_ms, queue_loads, messages_sent,
+messages_acknowledged, messages_stored, messages_duplicated, message_p95_ms, errors and the
+target (queue p95 < 300 ms, none lost or duplicated).
 """
 
 import argparse
@@ -26,6 +33,7 @@ import asyncio
 import json
 import os
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -58,6 +66,14 @@ def main() -> None:
     parser.add_argument("--backlog", type=int, default=2000, help="Conversations already queued")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
     parser.add_argument("--threads", type=int, default=8, help="Threads per worker")
+    parser.add_argument(
+        "--think", type=float, default=20.0, help="Mean seconds between opening conversations"
+    )
+    parser.add_argument(
+        "--closed-loop",
+        action="store_true",
+        help="Stress instead: every agent reloads the whole queue page as soon as it answered",
+    )
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL", DEFAULT_URL)
@@ -118,6 +134,15 @@ def main() -> None:
         posts = sorted(figures["posts"])
         sent = len(figures["sent_ids"])
         p95 = _percentile(queue, 95)
+        polls = sorted(figures["poll"])
+        opened = sorted(figures["conversation"])
+        emit(
+            agents="closed loop" if args.closed_loop else "live page",
+            poll_p95_ms=_percentile(polls, 95),
+            polls=len(polls),
+            conversation_p95_ms=_percentile(opened, 95),
+            conversations_opened=len(opened),
+        )
         emit(
             queue_p50_ms=_percentile(queue, 50),
             queue_p95_ms=p95,
@@ -216,6 +241,9 @@ def _world(args) -> dict:
     return {
         "token": issued.token,
         "inbox": issued.inbox.pk,
+        "conversations": list(
+            Conversation.objects.filter(inbox=issued.inbox).values_list("pk", flat=True)[:500]
+        ),
         "sessions": sessions,
         "cookie": settings.SESSION_COOKIE_NAME,
     }
@@ -276,25 +304,78 @@ class Connection:
         self.reader = self.writer = None
 
 
-async def _agent(port: int, cookie: str, session: str, deadline: float, stats: dict) -> None:
-    connection = Connection(port)
-    raw = (
-        f"GET /b/bench/inbox/ HTTP/1.1\r\n{HEADERS.format(host=HOST)}"
-        f"Cookie: {cookie}={session}\r\n\r\n"
+def _get(path: str, cookie: str, session: str, extra: str = "") -> bytes:
+    return (
+        f"GET {path} HTTP/1.1\r\n{HEADERS.format(host=HOST)}"
+        f"Cookie: {cookie}={session}\r\n{extra}\r\n"
     ).encode()
-    while time.perf_counter() < deadline:
+
+
+class Agent:
+    """One agent's browser: requests on its own keep-alive connection, timed into `stats`."""
+
+    def __init__(self, port: int, cookie: str, session: str, stats: dict) -> None:
+        self.connection = Connection(port)
+        self.cookie, self.session, self.stats = cookie, session, stats
+
+    async def get(self, path: str, kind: str, extra: str = "") -> bytes | None:
         begun = time.perf_counter()
         try:
-            status, _ = await connection.request(raw)
+            status, body = await self.connection.request(
+                _get(path, self.cookie, self.session, extra)
+            )
         except (Closed, OSError):
-            stats["errors"]["queue:connection"] = stats["errors"].get("queue:connection", 0) + 1
+            errors = self.stats["errors"]
+            errors[f"{kind}:connection"] = errors.get(f"{kind}:connection", 0) + 1
             await asyncio.sleep(0.05)
-            continue
-        if status == 200:
-            stats["queue"].append((time.perf_counter() - begun) * 1000)
+            return None
+        if status != 200:
+            errors = self.stats["errors"]
+            errors[f"{kind}:{status}"] = errors.get(f"{kind}:{status}", 0) + 1
+            return None
+        self.stats[kind].append((time.perf_counter() - begun) * 1000)
+        return body
+
+
+QUEUE = "/b/bench/inbox/"
+_VERSION = re.compile(rb'data-version="([^"]*)"')
+
+
+async def _agent(args, port, cookie, session, deadline, stats, conversations, seed) -> None:
+    """What an agent's open queue page does (static/inbox/live.js): load the queue, poll its
+    fingerprint every poll_ms, fetch the list fragment when it changed; now and then (a think
+    time with mean --think seconds) open a conversation and go back to the queue."""
+    rng = random.Random(seed)
+    agent = Agent(port, cookie, session, stats)
+    page = await agent.get(QUEUE, "queue")
+    found = _VERSION.search(page or b"")
+    version = found.group(1) if found else b""
+    poll_s = 3.0
+    next_visit = time.perf_counter() + rng.expovariate(1 / args.think)
+    await asyncio.sleep(rng.uniform(0, poll_s))  # pages were opened at different moments
+    while time.perf_counter() < deadline:
+        if time.perf_counter() >= next_visit:
+            await agent.get(f"{QUEUE}{rng.choice(conversations)}/", "conversation")
+            page = await agent.get(QUEUE, "queue")
+            found = _VERSION.search(page or b"")
+            version = found.group(1) if found else version
+            next_visit = time.perf_counter() + rng.expovariate(1 / args.think)
         else:
-            key = f"queue:{status}"
-            stats["errors"][key] = stats["errors"].get(key, 0) + 1
+            body = await agent.get(f"{QUEUE}live/", "poll", "Accept: application/json\r\n")
+            if body is not None:
+                state = json.loads(body)
+                poll_s = state.get("poll_ms", 3000) / 1000
+                if state["version"].encode() != version:
+                    version = state["version"].encode()
+                    await agent.get(QUEUE, "queue", "HX-Request: true\r\n")
+        await asyncio.sleep(poll_s)
+
+
+async def _agent_closed_loop(port, cookie, session, deadline, stats) -> None:
+    """The stress variant (--closed-loop): reload the whole queue page as soon as it answered."""
+    agent = Agent(port, cookie, session, stats)
+    while time.perf_counter() < deadline:
+        await agent.get(QUEUE, "queue")
 
 
 async def _sender(port, token, queue: asyncio.Queue, stats: dict) -> None:
@@ -331,7 +412,15 @@ async def _sender(port, token, queue: asyncio.Queue, stats: dict) -> None:
 
 
 async def _drive(args, port: int, world: dict) -> dict:
-    stats = {"queue": [], "posts": [], "sent_ids": [], "acknowledged": 0, "errors": {}}
+    stats = {
+        "queue": [],
+        "poll": [],
+        "conversation": [],
+        "posts": [],
+        "sent_ids": [],
+        "acknowledged": 0,
+        "errors": {},
+    }
     rng = random.Random(args.seed)
     start = time.perf_counter()
     deadline = start + args.seconds
@@ -340,10 +429,27 @@ async def _drive(args, port: int, world: dict) -> dict:
         asyncio.create_task(_sender(port, world["token"], queue, stats))
         for _ in range(args.senders)
     ]
-    agents = [
-        asyncio.create_task(_agent(port, world["cookie"], session, deadline, stats))
-        for session in world["sessions"]
-    ]
+    if args.closed_loop:
+        agents = [
+            asyncio.create_task(_agent_closed_loop(port, world["cookie"], session, deadline, stats))
+            for session in world["sessions"]
+        ]
+    else:
+        agents = [
+            asyncio.create_task(
+                _agent(
+                    args,
+                    port,
+                    world["cookie"],
+                    session,
+                    deadline,
+                    stats,
+                    world["conversations"],
+                    args.seed + number,
+                )
+            )  # fmt: skip
+            for number, session in enumerate(world["sessions"])
+        ]
     total = int(args.rate * args.seconds)
     for number in range(total):
         planned = start + number / args.rate
