@@ -115,6 +115,14 @@ def _fresh_public_link_cache():
     public_views._placements.clear()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_api_token_cache():
+    """Each test sees API inbox tokens as they are in its own database (cached per process)."""
+    from opencx.inbox import selectors
+
+    selectors._api_inboxes.clear()
+
+
 class Mailbox:
     """Collects every message the SMTP server accepts, parsed."""
 

@@ -236,8 +236,10 @@ def _threaded(inbox: Inbox, thread_ids: list[str]) -> Conversation | None:
 
 
 def _open_conversation_of(inbox: Inbox, contact: Contact) -> Conversation | None:
+    """The customer's unresolved conversation in the inbox, locked for the message joining it."""
     return (
-        Conversation.objects.filter(inbox=inbox, contact=contact)
+        Conversation.objects.select_for_update()
+        .filter(inbox=inbox, contact=contact)
         .exclude(status=S.RESOLVED)
         .order_by("-created_at", "-pk")
         .first()
@@ -297,9 +299,9 @@ def message_receive(
     thread_ids = [i for i in [in_reply_to, *references] if isinstance(i, str) and i][
         -MAX_THREAD_IDS:
     ]
-    existing = _already(inbox, provider_message_id)
-    if existing is not None:
-        return Received(message=existing, created=False)
+    # No look before: a message arrives once far more often than twice, so the unique index on
+    # (inbox, provider id) finds a repeat, and the repeat's transaction (customer and all) is
+    # rolled back.
     try:
         with transaction.atomic():
             return _receive(
@@ -321,7 +323,7 @@ def message_receive(
                 },
             )
     except IntegrityError:
-        # The same message arrived twice at the same moment: the other delivery stored it.
+        # The same message arrived before (or twice at the same moment): that one is stored.
         existing = _already(inbox, provider_message_id)
         if existing is None:
             raise
@@ -340,14 +342,16 @@ def _receive(
         contact, _ = contact_find_or_create_in_brand(
             brand=inbox.brand, actor_user=None, home_location=inbox.location, **contact_fields
         )
+    locked = False
     if conversation is None and inbox.kind == Inbox.Kind.EMAIL:
         conversation = _threaded(inbox, thread_ids)
     elif conversation is None:
         conversation = _open_conversation_of(inbox, contact)
+        locked = conversation is not None
     now = timezone.now()
     opened = conversation is None
     if opened:
-        conversation = Conversation.objects.create(
+        conversation = Conversation(
             brand_id=inbox.brand_id,
             inbox=inbox,
             location=_conversation_location(inbox, contact),
@@ -359,7 +363,10 @@ def _receive(
             waiting_since=now,
             last_activity_at=now,
         )
-    conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
+        sla.apply_policy(conversation, save=False)  # its due moments go in with the row
+        conversation.save(force_insert=True)
+    elif not locked:
+        conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
     message = Message.objects.create(
         conversation=conversation,
         inbox=inbox,
@@ -375,7 +382,9 @@ def _receive(
         attachments=list(attachments),
     )
     before = conversation.status
-    if before != S.OPEN:
+    if opened:
+        pass  # created open and waiting, just now
+    elif before != S.OPEN:
         conversation.status = S.OPEN
         conversation.resolved_at = None
         conversation.snoozed_until = None
@@ -387,19 +396,20 @@ def _receive(
             summary="The customer wrote again",
             changes={"status": [before, S.OPEN]},
         )
-    conversation.waiting_since = conversation.waiting_since or now
-    conversation.last_activity_at = now
-    conversation.save(
-        update_fields=[
-            "status",
-            "resolved_at",
-            "snoozed_until",
-            "waiting_since",
-            "last_activity_at",
-        ]
-    )
+    if not opened:
+        conversation.waiting_since = conversation.waiting_since or now
+        conversation.last_activity_at = now
+        conversation.save(
+            update_fields=[
+                "status",
+                "resolved_at",
+                "snoozed_until",
+                "waiting_since",
+                "last_activity_at",
+            ]
+        )
+        sla.on_customer_message(conversation, at=now, opened=False, reopened=before == S.RESOLVED)
     events.on_customer_message(conversation, at=now, opened=opened, reopened=before == S.RESOLVED)
-    sla.on_customer_message(conversation, at=now, opened=opened, reopened=before == S.RESOLVED)
     emit(
         MESSAGE_RECEIVED,
         message_id=message.pk,

@@ -151,9 +151,10 @@ def _save(conversation: Conversation, *fields: str) -> None:
     )
 
 
-def apply_policy(conversation: Conversation) -> None:
+def apply_policy(conversation: Conversation, *, save: bool = True) -> None:
     """Put the policy for the conversation's inbox and priority in force and (re)compute every
-    due moment from its starting point; a conversation with no policy has no due moments."""
+    due moment from its starting point; a conversation with no policy has no due moments.
+    `save=False` only sets the fields (a conversation about to be created)."""
     policy = _policy_for(conversation)
     conversation.sla_policy = policy
     if policy is None:
@@ -175,6 +176,8 @@ def apply_policy(conversation: Conversation) -> None:
         conversation.resolution_due_at = due_after(
             conversation, policy, conversation.created_at, policy.resolution_minutes
         )
+    if not save:
+        return
     _save(
         conversation,
         "sla_policy",
@@ -187,10 +190,13 @@ def apply_policy(conversation: Conversation) -> None:
 def on_customer_message(
     conversation: Conversation, *, at: datetime, opened: bool, reopened: bool
 ) -> None:
-    """A new conversation gets its policy; a customer writing after our first reply starts the
-    next-response clock (once per wait); a reopened one gets a fresh resolution clock."""
+    """A new conversation gets its policy (`message_receive` sets it before creating one); a
+    customer writing after our first reply starts the next-response clock (once per wait); a
+    reopened one gets a fresh resolution clock."""
     if opened:
         apply_policy(conversation)
+        return
+    if conversation.sla_policy_id is None:
         return
     policy = conversation.sla_policy
     if policy is None:
