@@ -15,7 +15,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from opencx.cases.models import RoutingRule
 from opencx.feedback.models import ImportRun, QuarantinedRow, WebhookSource
-from opencx.inbox.models import CannedReply, Label, SavedView, Team
+from opencx.inbox.models import CannedReply, Inbox, Label, SavedView, Team
 from opencx.insights.models import Alert, AlertRule
 from opencx.integrations.models import WebhookDelivery, WebhookEndpoint
 from opencx.platform.roles import Role
@@ -75,6 +75,11 @@ def _objects(brand, store):
         brand=brand, rule=alert_rule, location=store, kind="keyword", title="x",
         window_end="2026-06-01", key="k",
     )  # fmt: skip
+    agent = factories.MembershipFactory(brand=brand, location=store, role=Role.AGENT).user
+    channel = factories.ChannelFactory(brand=brand)
+    inbox = Inbox.objects.create(
+        brand=brand, location=store, channel=channel, name="Desk", kind="api"
+    )
     return {
         "locations/": store,
         "customers/": contact,
@@ -133,6 +138,13 @@ def _objects(brand, store):
         "inbox/labels/": Label.objects.create(brand=brand, name="VIP"),
         "inbox/teams/": Team.objects.create(brand=brand, name="Desk"),
         "inbox/views/": SavedView.objects.create(brand=brand, name="Urgent", filters={"q": "x"}),
+        # Agents' availability: a member at the store (outside it, 404); changing someone
+        # else's needs MANAGE_MEMBERS (403). An inbox's SLA policies: the inbox's location.
+        "inbox/agents/": agent,
+        "agents/": agent,
+        "inboxes/": inbox,
+        # Inbox settings pages: the inbox's location (a sibling's manager: 404); MANAGE_BRAND.
+        "inbox/settings/": inbox,
     }
 
 
@@ -275,7 +287,11 @@ API_POSTS_THAT_ONLY_COMPUTE = {
 
 # Writes of the caller's own settings (their notification choices): any member may make them;
 # a non-member still gets 404. Their own tests check that nobody reaches someone else's.
-API_WRITES_OF_ONES_OWN = {"api/v1/brands/<slug>/me/notifications"}
+# An agent's own availability: members who may reply (a viewer gets 403, tested with it).
+API_WRITES_OF_ONES_OWN = {
+    "api/v1/brands/<slug>/me/notifications",
+    "api/v1/brands/<slug>/agents/me",
+}
 
 
 @pytest.mark.parametrize("route", [r for r in BRAND_API_ROUTES if len(_params(r)) > 1])

@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from opencx.inbox import sla
 from opencx.inbox.models import Conversation, Message
 from opencx.platform.models import Channel
 from opencx.platform.roles import Role
@@ -143,11 +144,11 @@ def test_switcher_location_narrows_the_list(client, brand, owner, store, sibling
     assert _shown(client, brand) == [theirs]
 
 
-def test_list_paginates_by_50(client, brand, owner, store, email):
-    ConversationFactory.create_batch(51, brand=brand, location=store, channel=email)
+def test_list_paginates_by_25(client, brand, owner, store, email):
+    ConversationFactory.create_batch(26, brand=brand, location=store, channel=email)
     client.force_login(owner)
 
-    assert len(_shown(client, brand)) == 50
+    assert len(_shown(client, brand)) == 25
     assert len(_shown(client, brand, page=2)) == 1
 
 
@@ -167,15 +168,16 @@ def test_list_query_count_is_flat(client, brand, owner, store, django_assert_max
     # 9 for the queue (session, user, membership, brands and locations for the menus,
     # channels, one aggregate for the tab counts and the live fingerprint, assignees, the
     # page of rows; the paginator reuses the tab's count), + 5 for the agent tools' choices
-    # (labels, teams, inboxes, saved views, people for bulk assignment); none per row.
-    with django_assert_max_num_queries(14):
+    # (labels, teams, inboxes, saved views, people for bulk assignment), + 1 for my
+    # availability (status and open load in one query); none per row.
+    with django_assert_max_num_queries(15):
         page = client.get(_url(brand))
 
     assert len(page.context["page"].object_list) == 24
     assert page.context["page"].paginator.count == 24
     # A filter counts its tabs apart (+1); the fingerprint is then read on its own (shared
     # for a second outside the tests, whose cache keeps nothing).
-    with django_assert_max_num_queries(15):
+    with django_assert_max_num_queries(16):
         filtered = client.get(_url(brand), {"assignee": "none"})
     assert filtered.context["page"].paginator.count == 0
 
@@ -340,3 +342,26 @@ def test_viewers_cannot_work_conversations(client, brand, live, make_actor):
     answer = client.post(_url(brand, live.pk), {"action": "reply", "body": "hi"})
     assert answer.status_code == 403
     assert not live.messages.filter(direction="out").exists()
+
+
+def test_rows_link_to_their_conversation_and_show_a_late_service_level(
+    client, brand, owner, owner_actor, store, email_inbox
+):
+    policy = sla.sla_policy_set(
+        actor=owner_actor, inbox=email_inbox, priority="normal", first_response_minutes=60,
+        business_hours=False,
+    )  # fmt: skip
+    late = ConversationFactory(
+        brand=brand,
+        location=store,
+        inbox=email_inbox,
+        channel=email_inbox.channel,
+        sla_policy=policy,
+        first_response_due_at=timezone.now() - timedelta(minutes=5),
+    )
+    client.force_login(owner)
+
+    html = client.get(reverse("inbox:list", args=[brand.slug])).content.decode()
+
+    assert f'href="{reverse("inbox:detail", args=[brand.slug, late.pk])}"' in html
+    assert "First response overdue</span>" in html

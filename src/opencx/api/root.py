@@ -6,6 +6,7 @@ from opencx.cases.api import router as cases_router
 from opencx.contacts.api import router as contacts_router
 from opencx.feedback.api import router as feedback_router
 from opencx.inbox.api import router as inbox_router
+from opencx.inbox.settings_api import router as inbox_settings_router
 from opencx.insights.alert_api import router as alerts_router
 from opencx.insights.api import router as insights_router
 from opencx.insights.taxonomy_api import router as taxonomy_router
@@ -45,6 +46,7 @@ api.add_router("", contacts_router)
 api.add_router("", surveys_router)
 api.add_router("", feedback_router)
 api.add_router("", inbox_router)
+api.add_router("", inbox_settings_router)
 api.add_router("", insights_router)
 api.add_router("", alerts_router)
 api.add_router("", taxonomy_router)

@@ -15,7 +15,8 @@ from opencx.ui.brand_views import brand_page, page_or_partial
 from . import live, organise_views, selectors, services
 from .models import Conversation
 
-PAGE_SIZE = 50
+# As Chatwoot's list: a screenful; the queue is redrawn on every live change, so rows cost.
+PAGE_SIZE = 25
 TAB_LABELS = {**dict(Conversation.Status.choices), "all": "All"}
 
 
@@ -69,6 +70,8 @@ def conversation_list(request):
             "filters": {"channel": channel_id, "assignee": assignee},
             "unassigned": selectors.UNASSIGNED,
             "queue_version": version,
+            # A conversation's page is <the queue>/<id>/ (urls.py): reversed once, not per row.
+            "queue_url": reverse("inbox:list", args=[request.actor.brand.slug]),
             **tools.context(),
         },
         partial="results",

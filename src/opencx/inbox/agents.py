@@ -1,0 +1,94 @@
+"""Who answers conversations: the members who may reply, each with their availability, capacity,
+open conversations and last assignment. Reads only, actor-scoped like the members page
+(`platform.selectors.memberships_visible_to`); the one write is `services.agent_status_set`.
+"""
+
+from django.db.models import (
+    BooleanField,
+    Count,
+    DateTimeField,
+    IntegerField,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Coalesce
+
+from opencx.platform.actor import Actor
+from opencx.platform.errors import NotFound
+from opencx.platform.models import Location, Membership
+from opencx.platform.roles import Capability
+from opencx.platform.selectors import memberships_visible_to
+
+from .models import AgentStatus, Conversation
+from .services import REPLY_ROLES
+
+DEFAULT_CAPACITY = AgentStatus._meta.get_field("capacity").default
+MAX_CAPACITY = 1000  # as agent_status_set checks
+
+
+def _status_of(brand_id: int, field: str, output_field):
+    return Subquery(
+        AgentStatus.objects.filter(brand_id=brand_id, user_id=OuterRef("user_id")).values(field)[
+            :1
+        ],
+        output_field=output_field,
+    )
+
+
+def _open_now(brand_id: int):
+    """Open conversations assigned to the member in the whole brand: what capacity counts."""
+    return Subquery(
+        Conversation.objects.filter(
+            brand_id=brand_id, assignee_id=OuterRef("user_id"), status=Conversation.Status.OPEN
+        )
+        .order_by()
+        .values("assignee_id")
+        .annotate(n=Count("pk"))
+        .values("n"),
+        output_field=IntegerField(),
+    )
+
+
+def agents_visible_to(actor: Actor, *, location: Location | None = None) -> QuerySet[Membership]:
+    """Active members who may reply, within the actor's reach (and under `location`, the one
+    picked in the switcher, as the members page does), annotated with `available`, `capacity`,
+    `open_now` and `last_assigned_at`. A member who never set a status is away, with the
+    default capacity."""
+    brand_id = actor.brand.pk
+    qs = memberships_visible_to(actor).filter(role__in=REPLY_ROLES, user__is_active=True)
+    if location is not None:
+        qs = qs.filter(location__path__startswith=location.path)
+    return qs.annotate(
+        available=Coalesce(
+            _status_of(brand_id, "available", BooleanField()),
+            Value(False),
+            output_field=BooleanField(),
+        ),
+        capacity=Coalesce(
+            _status_of(brand_id, "capacity", IntegerField()),
+            Value(DEFAULT_CAPACITY),
+            output_field=IntegerField(),
+        ),
+        last_assigned_at=_status_of(brand_id, "last_assigned_at", DateTimeField()),
+        open_now=Coalesce(_open_now(brand_id), Value(0), output_field=IntegerField()),
+    ).order_by("user__first_name", "user__email", "pk")
+
+
+def agent_get(actor: Actor, *, user_id: int) -> Membership:
+    """One agent in the actor's reach, annotated as in `agents_visible_to`; 404 otherwise
+    (another brand's member, someone outside the actor's subtree, or a member who may not
+    reply)."""
+    membership = agents_visible_to(actor).filter(user_id=user_id).first()
+    if membership is None:
+        raise NotFound("No such agent.", field="user_id")
+    return membership
+
+
+def my_availability(actor: Actor) -> Membership | None:
+    """The actor's own agent row (for the queue's availability toggle); None when they may not
+    reply."""
+    if not actor.can(Capability.REPLY) or not actor.user.is_active:
+        return None
+    return agents_visible_to(actor).filter(user_id=actor.user.pk).first()
