@@ -51,3 +51,15 @@ def test_debug_is_off_unless_asked(tmp_path):
     env["OPENCX_DATA_DIR"] = str(tmp_path)
     assert _print_setting("DEBUG", env) == "False"
     assert _print_setting("DEBUG", {**env, "DEBUG": "true"}) == "True"
+
+
+def test_postgresql_binds_parameters_on_the_server_unless_switched_off(tmp_path, monkeypatch):
+    from opencx.config.database import databases
+
+    monkeypatch.setenv("DATABASE_URL", "postgres://u:p@db:5432/opencx")
+    monkeypatch.delenv("DATABASE_SERVER_SIDE_BINDING", raising=False)
+    assert databases(tmp_path)["default"]["OPTIONS"]["server_side_binding"] is True
+    monkeypatch.setenv("DATABASE_SERVER_SIDE_BINDING", "false")
+    assert databases(tmp_path)["default"]["OPTIONS"]["server_side_binding"] is False
+    monkeypatch.delenv("DATABASE_URL")
+    assert "server_side_binding" not in databases(tmp_path)["default"]["OPTIONS"]
