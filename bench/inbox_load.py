@@ -347,12 +347,13 @@ async def _agent(args, port, cookie, session, deadline, stats, conversations, se
     time with mean --think seconds) open a conversation and go back to the queue."""
     rng = random.Random(seed)
     agent = Agent(port, cookie, session, stats)
+    poll_s = 3.0
+    await asyncio.sleep(rng.uniform(0, poll_s))  # people open the page at different moments
     page = await agent.get(QUEUE, "queue")
     found = _VERSION.search(page or b"")
     version = found.group(1) if found else b""
-    poll_s = 3.0
     next_visit = time.perf_counter() + rng.expovariate(1 / args.think)
-    await asyncio.sleep(rng.uniform(0, poll_s))  # pages were opened at different moments
+    await asyncio.sleep(poll_s)
     while time.perf_counter() < deadline:
         if time.perf_counter() >= next_visit:
             await agent.get(f"{QUEUE}{rng.choice(conversations)}/", "conversation")

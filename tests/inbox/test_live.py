@@ -110,3 +110,43 @@ def test_polls_within_a_second_share_one_read_and_the_page_draws_it_fresh(
     after = _queue(client, brand)
     assert after["counts"]["open"] == 1
     assert f'data-version="{after["version"]}"' in page.content.decode()
+
+
+def test_the_rows_fingerprint_ignores_a_customer_writing_again_in_a_waiting_conversation(
+    client, brand, owner, store, api_channel
+):
+    inbox, _token = api_channel
+    services.message_receive(
+        inbox=inbox, provider_message_id="m1", body="Where is my order?", email="a@example.test"
+    )
+    client.force_login(owner)
+    before = _queue(client, brand)
+    services.message_receive(
+        inbox=inbox, provider_message_id="m2", body="Hello?", email="a@example.test"
+    )
+    again = _queue(client, brand)
+    assert again == before  # the row shows the same: nothing to redraw
+    services.message_receive(
+        inbox=inbox, provider_message_id="m3", body="My parcel", email="b@example.test"
+    )
+    after = _queue(client, brand)
+    assert after["version"] != before["version"] and after["counts"]["open"] == 2
+
+
+def test_the_poll_answers_for_the_page_it_was_asked_from(client, brand, owner, store, chat):
+    pending = ConversationFactory(brand=brand, location=store, channel=chat, status="pending")
+    client.force_login(owner)
+    url = reverse("inbox:live_queue", args=[brand.slug])
+    page = client.get(reverse("inbox:list", args=[brand.slug]), {"status": "pending"})
+    before = client.get(url, {"status": "pending"}).json()
+    assert f'data-version="{before["version"]}"' in page.content.decode()
+    assert before["counts"]["pending"] == 1
+
+    ConversationFactory(brand=brand, location=store, channel=chat)  # open: another tab
+    after = client.get(url, {"status": "pending"}).json()
+    assert after["version"] == before["version"]  # the pending rows did not change
+    assert after["counts"]["open"] == before["counts"]["open"] + 1  # the badges follow
+
+    pending.status = "open"
+    pending.save()
+    assert client.get(url, {"status": "pending"}).json()["version"] != before["version"]

@@ -1,18 +1,43 @@
-"""Reads behind the agent view's live updates: a short fingerprint of the queue (it changes when
-a conversation arrives, moves, is assigned or gets a message) and the messages of one
-conversation after a given one. Both are scoped to the actor like every other inbox read."""
+"""Reads behind the agent view's live updates: a short fingerprint of the rows a queue page
+shows (it changes when a row arrives, leaves, moves or
+shows something else, not when a customer writes again in a conversation already waiting) and
+the messages of one conversation after a given one. All scoped to the actor like every other
+inbox read."""
 
 import hashlib
+from collections.abc import Callable, Iterable
 
 from django.core.cache import cache
-from django.db.models import Count, Max, Q, QuerySet
+from django.db.models import QuerySet
+from django.utils import timezone
 
 from opencx.platform.actor import Actor
 from opencx.platform.errors import NotFound
 from opencx.platform.models import Location
 
 from .models import Conversation, Message
-from .selectors import STATUS_TABS, conversations_visible_to
+from .selectors import conversations_visible_to
+from .sla import warning_of
+
+# What a queue row shows (views.py, conversation_list.html), as fields of the conversation.
+ROW_FIELDS = (
+    "id",
+    "status",
+    "priority",
+    "assignee_id",
+    "team_id",
+    "subject",
+    "contact_id",
+    "channel_id",
+    "location_id",
+    "created_at",
+    "waiting_since",
+    "first_reply_at",
+    "sla_policy_id",
+    "first_response_due_at",
+    "next_response_due_at",
+    "resolution_due_at",
+)
 
 
 def _fingerprint(*values) -> str:
@@ -20,42 +45,41 @@ def _fingerprint(*values) -> str:
 
 
 # Every open queue page polls every 3 s, so 50 agents ask ~17 times a second for the same
-# answer: it is shared for this long per brand, visible subtree and chosen location (the cache
-# is per process, or Redis when REDIS_URL is set). The page itself always draws it fresh.
+# answer: it is shared for this long per page (the cache is per process, or Redis when
+# REDIS_URL is set). The page itself always draws it fresh.
 LIVE_CACHE_SECONDS = 1
 
 
-def _state_key(actor: Actor, location: Location | None) -> str:
-    scope = "brand" if actor.is_brand_wide else actor.scope.path
-    where = location.path if location is not None else ""
-    return "inbox:queue-state:" + _fingerprint(actor.brand.pk, scope, where)
+def rows_version(conversations: Iterable[Conversation]) -> str:
+    """The fingerprint of a page of queue rows: their fields and service-level badge now."""
+    now = timezone.now()
+    return _fingerprint(
+        *(
+            (*(getattr(c, field) for field in ROW_FIELDS), warning_of(c, now=now))
+            for c in conversations
+        )
+    )
 
 
-def queue_state(actor: Actor, *, location: Location | None, fresh: bool = False) -> dict:
-    """The queue's fingerprint and its count per status tab: one aggregate query, or none when
-    the same queue was asked for less than `LIVE_CACHE_SECONDS` ago (unless `fresh`)."""
-    key = _state_key(actor, location)
+def page_state(key: str, read: Callable[[], dict], *, fresh: bool = False) -> dict:
+    """A queue page's live state (`read()`), shared for `LIVE_CACHE_SECONDS` by the polls of
+    the same page (`key`: who may see what, and the page's address); `fresh` reads it again
+    and shares that."""
+    key = "inbox:page-state:" + _fingerprint(key)
     if LIVE_CACHE_SECONDS and not fresh and (state := cache.get(key)) is not None:
         return state
-    state = _queue_state(actor, location=location)
+    state = read()
     if LIVE_CACHE_SECONDS:
         cache.set(key, state, LIVE_CACHE_SECONDS)
     return state
 
 
-def _queue_state(actor: Actor, *, location: Location | None) -> dict:
-    figures = conversations_visible_to(actor, location=location).aggregate(
-        all=Count("pk"),
-        newest=Max("pk"),
-        latest=Max("last_activity_at"),
-        assigned=Count("assignee"),
-        **{status: Count("pk", filter=Q(status=status)) for status in Conversation.Status.values},
-    )
-    counts = {tab: figures[tab] for tab in STATUS_TABS}
-    version = _fingerprint(
-        *(figures[k] for k in ("all", "newest", "latest", "assigned")), *counts.values()
-    )
-    return {"version": version, "counts": counts}
+def page_key(actor: Actor, location: Location | None, query: Iterable[tuple[str, str]]) -> str:
+    """Who sees the same queue page: the brand, the actor's subtree, the chosen location and
+    the page's filters."""
+    scope = "brand" if actor.is_brand_wide else actor.scope.path
+    where = location.path if location is not None else ""
+    return repr((actor.brand.pk, scope, where, sorted(query)))
 
 
 def live_conversation(actor: Actor, *, pk: int) -> Conversation:

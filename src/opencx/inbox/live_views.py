@@ -2,7 +2,8 @@
 
 Polling, not server-sent events: the app runs under gunicorn's threaded workers, where a held
 connection per open agent page would use up the threads; a poll is one query and returns at
-once. The queue polls a fingerprint and reloads its list fragment only when it changed.
+once. The queue polls its tab counts and its rows' fingerprint, and reloads its list fragment only
+when the rows changed.
 """
 
 from django.http import JsonResponse
@@ -12,7 +13,7 @@ from django.views.decorators.http import require_safe
 from opencx.platform.errors import AppError
 from opencx.ui.brand_views import brand_page
 
-from . import live
+from . import live, views
 
 POLL_MS = 3000
 
@@ -20,8 +21,8 @@ POLL_MS = 3000
 @brand_page
 @require_safe
 def queue_state(request):
-    """The queue's fingerprint and counts for the chosen location."""
-    state = live.queue_state(request.actor, location=request.current_location)
+    """The queue page's (the same query string) tab counts and rows' fingerprint."""
+    state = views.queue_live_state(request)
     return JsonResponse({**state, "poll_ms": POLL_MS}, headers={"Cache-Control": "no-store"})
 
 

@@ -1,8 +1,9 @@
+from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.http import HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -20,12 +21,24 @@ PAGE_SIZE = 25
 TAB_LABELS = {**dict(Conversation.Status.choices), "all": "All"}
 
 
-@brand_page
-@require_safe
-def conversation_list(request):
+@dataclass
+class Queue:
+    """A queue page as the request's address asks for it (status tab, filters, page)."""
+
+    tools: organise_views.QueueTools
+    status: str
+    channels: list
+    channel_id: int | None
+    assignee: str
+    counts: dict[str, int]
+    page: Page
+    version: str  # live.rows_version of the page's rows
+
+
+def queue_of(request, *, rows_only: bool = False) -> Queue:
+    """The queue for `request.GET`: the tab counts (one aggregate), the page of rows and their
+    fingerprint. `rows_only` (the live poll) reads only the fields the fingerprint needs."""
     actor, location = request.actor, request.current_location
-    if (saved_view := organise_views.saved_view_redirect(request)) is not None:
-        return saved_view
     tools = organise_views.QueueTools(request)  # labels, teams, inboxes, search, saved views
     more = tools.filters
     status = request.GET.get("status", "open")
@@ -38,15 +51,9 @@ def conversation_list(request):
     assignee = request.GET.get("assignee", "")
     if not (assignee == selectors.UNASSIGNED or assignee.isdigit()):
         assignee = ""
-    version = ""  # else {% inbox_queue_version %} reads it (shared for a second) if drawn
-    if channel_id is None and not assignee and not more.as_dict():
-        # The live fingerprint's aggregate counts the unfiltered queue: one query for both.
-        state = live.queue_state(actor, location=location, fresh=True)
-        counts, version = state["counts"], state["version"]
-    else:
-        counts = selectors.conversation_status_counts(
-            actor, location=location, channel_id=channel_id, assignee=assignee, more=more
-        )
+    counts = selectors.conversation_status_counts(
+        actor, location=location, channel_id=channel_id, assignee=assignee, more=more
+    )
     conversations = selectors.conversation_list(
         actor,
         location=location,
@@ -55,24 +62,52 @@ def conversation_list(request):
         assignee=assignee,
         more=more,
     )
+    if rows_only:
+        conversations = conversations.select_related(None).only(*live.ROW_FIELDS)
     paginator = Paginator(conversations, PAGE_SIZE)
     paginator.count = counts[status]  # the tab's count, already known: no COUNT(*) again
     page = paginator.get_page(request.GET.get("page"))
+    return Queue(
+        tools, status, channels, channel_id, assignee, counts, page, live.rows_version(page)
+    )
+
+
+def queue_live_state(request, *, fresh: bool = False) -> dict:
+    """What the queue page's live updates poll: its tab counts and its rows' fingerprint,
+    shared for a second by everyone who sees the same page."""
+
+    def read() -> dict:
+        queue = queue_of(request, rows_only=True)
+        return {"version": queue.version, "counts": queue.counts}
+
+    key = live.page_key(request.actor, request.current_location, request.GET.items())
+    return live.page_state(key, read, fresh=fresh)
+
+
+@brand_page
+@require_safe
+def conversation_list(request):
+    if (saved_view := organise_views.saved_view_redirect(request)) is not None:
+        return saved_view
+    queue = queue_of(request)
+    # The polls of this page start from what it shows: share it with them.
+    key = live.page_key(request.actor, request.current_location, request.GET.items())
+    live.page_state(key, lambda: {"version": queue.version, "counts": queue.counts}, fresh=True)
     return page_or_partial(
         request,
         "inbox/conversation_list.html",
         {
-            "page": page,
-            "tabs": [(tab, TAB_LABELS[tab], counts[tab]) for tab in selectors.STATUS_TABS],
-            "status": status,
-            "channels": channels,
-            "assignees": selectors.assignees_visible_to(actor),
-            "filters": {"channel": channel_id, "assignee": assignee},
+            "page": queue.page,
+            "tabs": [(tab, TAB_LABELS[tab], queue.counts[tab]) for tab in selectors.STATUS_TABS],
+            "status": queue.status,
+            "channels": queue.channels,
+            "assignees": selectors.assignees_visible_to(request.actor),
+            "filters": {"channel": queue.channel_id, "assignee": queue.assignee},
             "unassigned": selectors.UNASSIGNED,
-            "queue_version": version,
+            "queue_version": queue.version,
             # A conversation's page is <the queue>/<id>/ (urls.py): reversed once, not per row.
             "queue_url": reverse("inbox:list", args=[request.actor.brand.slug]),
-            **tools.context(),
+            **queue.tools.context(),
         },
         partial="results",
     )

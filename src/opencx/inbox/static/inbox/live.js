@@ -1,8 +1,9 @@
 /* Live updates of the inbox pages, without reloading: plain JavaScript, short polls.
  *
- * The queue (script with data-live-queue) polls a fingerprint of the conversations in reach and,
- * when it changed, fetches the list fragment of the current address (as HTMX would) and swaps
- * #results. The conversation page (data-live-conversation) polls for messages after the last
+ * The queue (script with data-live-queue) polls, for its own address (filters, tab, page), the
+ * tab counts, which it writes into the tabs' badges, and a fingerprint of the rows it shows;
+ * when that changed, it fetches the list fragment of the current address (as HTMX would) and
+ * swaps #results. The conversation page (data-live-conversation) polls for messages after the last
  * one shown and appends them as the server drew them. Changes are announced to screen readers
  * through a polite status region. Polls slow down while the tab is hidden.
  */
@@ -38,10 +39,17 @@
   }
 
   // --- the queue -----------------------------------------------------------------------
+  function showCounts(counts) {
+    document.querySelectorAll("[data-count]").forEach(function (badge) {
+      var count = counts[badge.getAttribute("data-count")];
+      if (count !== undefined) badge.textContent = count;
+    });
+  }
   function pollQueue() {
-    var url = script.getAttribute("data-live-queue");
+    var url = script.getAttribute("data-live-queue") + location.search;
     getJSON(url).then(function (data) {
       pollMs = data.poll_ms || pollMs;
+      showCounts(data.counts);
       if (data.version === version) return;
       version = data.version;
       return refreshResults().then(function () {
