@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from django import forms
 from django.utils import timezone
 
-from opencx.platform.numbers import whole_number
+from opencx.platform.forms import WholeNumberField
 
 from .models import Case, CaseRule, Priority
 
@@ -32,28 +32,6 @@ def local_input(moment: datetime | None, zone_name: str) -> str:
     if moment is None:
         return ""
     return moment.astimezone(_zone(zone_name)).strftime(DATETIME_LOCAL)
-
-
-class WholeNumberField(forms.CharField):
-    """A whole number typed by a person (ASCII digits only, via `whole_number`)."""
-
-    def __init__(self, *, min_value: int, max_value: int, signed: bool = False, **kwargs):
-        self.min_value, self.max_value, self.signed = min_value, max_value, signed
-        kwargs.setdefault("widget", forms.TextInput(attrs={"inputmode": "numeric"}))
-        super().__init__(**kwargs)
-
-    def to_python(self, value):
-        text = super().to_python(value).strip()
-        if not text:
-            return None
-        number = whole_number(text[:20], signed=self.signed)
-        if number is None:
-            raise forms.ValidationError("Enter a whole number.")
-        if not self.min_value <= number <= self.max_value:
-            raise forms.ValidationError(
-                f"Enter a whole number from {self.min_value} to {self.max_value}."
-            )
-        return number
 
 
 class _CaseForm(forms.Form):

@@ -8,32 +8,10 @@ Secrets (passwords, tokens, app secrets) are password inputs that never show a v
 
 from django import forms
 
-from opencx.platform.numbers import whole_number
+from opencx.platform.forms import WholeNumberField
 
 from .models import Conversation, MetaChannel
 from .sla import MAX_MINUTES
-
-
-class WholeNumberField(forms.CharField):
-    """A whole number typed by a person (ASCII digits only), or None when empty."""
-
-    def __init__(self, *, min_value: int, max_value: int, **kwargs):
-        self.min_value, self.max_value = min_value, max_value
-        kwargs.setdefault("widget", forms.TextInput(attrs={"inputmode": "numeric"}))
-        super().__init__(**kwargs)
-
-    def to_python(self, value):
-        text = super().to_python(value).strip()
-        if not text:
-            return None
-        number = whole_number(text[:20])
-        if number is None:
-            raise forms.ValidationError("Enter a whole number.")
-        if not self.min_value <= number <= self.max_value:
-            raise forms.ValidationError(
-                f"Enter a whole number from {self.min_value} to {self.max_value}."
-            )
-        return number
 
 
 class ProviderURLField(forms.CharField):

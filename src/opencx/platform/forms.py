@@ -11,9 +11,32 @@ from django.utils import timezone
 
 from .errors import AppError, Forbidden
 from .models import Location
+from .numbers import whole_number
 from .roles import Role
 
 MAX_TOKEN_DAYS = 3650
+
+
+class WholeNumberField(forms.CharField):
+    """A whole number typed by a person (ASCII digits only, via `whole_number`)."""
+
+    def __init__(self, *, min_value: int, max_value: int, signed: bool = False, **kwargs):
+        self.min_value, self.max_value, self.signed = min_value, max_value, signed
+        kwargs.setdefault("widget", forms.TextInput(attrs={"inputmode": "numeric"}))
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        text = super().to_python(value).strip()
+        if not text:
+            return None
+        number = whole_number(text[:20], signed=self.signed)
+        if number is None:
+            raise forms.ValidationError("Enter a whole number.")
+        if not self.min_value <= number <= self.max_value:
+            raise forms.ValidationError(
+                f"Enter a whole number from {self.min_value} to {self.max_value}."
+            )
+        return number
 
 
 def language_choices() -> list[tuple[str, str]]:
