@@ -431,21 +431,31 @@ def test_round_robin_respects_capacity(api_channel, agent_at, store):
     assert AgentStatus.objects.get(user=roomy.user).last_assigned_at is not None
 
 
-def test_a_new_conversation_is_assigned_after_commit(
-    api_channel, agent_at, store, immediate_tasks, django_capture_on_commit_callbacks
-):
+def test_a_new_conversation_is_assigned(api_channel, agent_at, store, immediate_tasks):
     inbox, _ = api_channel
     agent = agent_at(store)
-    with django_capture_on_commit_callbacks(execute=True):
-        conversation = _receive(inbox).message.conversation
+    conversation = _receive(inbox).message.conversation
     conversation.refresh_from_db()
     assert conversation.assignee == agent.user
     Inbox.objects.filter(pk=inbox.pk).update(auto_assign=False)
     inbox.refresh_from_db()
-    with django_capture_on_commit_callbacks(execute=True):
-        other = _receive(inbox, "m-2", email="luca@example.test").message.conversation
+    other = _receive(inbox, "m-2", email="luca@example.test").message.conversation
     other.refresh_from_db()
     assert other.assignee is None
+
+
+def test_the_assignment_is_queued_in_the_transaction_that_opens_the_conversation(
+    api_channel, django_capture_on_commit_callbacks
+):
+    from django_tasks_db.models import DBTaskResult
+
+    queued = DBTaskResult.objects.filter(task_path="opencx.inbox.tasks.auto_assign_conversation")
+    inbox, _ = api_channel
+    with django_capture_on_commit_callbacks(execute=False):  # nothing runs after the commit
+        conversation = _receive(inbox).message.conversation
+    assert [r.args_kwargs["args"] for r in queued] == [[conversation.pk]]
+    _receive(inbox, "m-2")  # joins the open conversation: nothing more to assign
+    assert queued.count() == 1
 
 
 def test_agent_status_is_ones_own_unless_managing_members(make_actor, store, owner_actor):

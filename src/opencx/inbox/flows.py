@@ -24,13 +24,6 @@ def _deliver_when_queued(*, message_id: int) -> None:
     deliver_message.enqueue(message_id)
 
 
-@subscribe(services.CONVERSATION_OPENED)
-def _assign_when_opened(*, conversation_id: int, brand_id: int) -> None:
-    from .tasks import auto_assign_conversation
-
-    auto_assign_conversation.enqueue(conversation_id)
-
-
 def message_deliver(*, message_id: int) -> bool:
     """Send one pending reply through its inbox's channel; True if the channel took it."""
     if not services.message_claim_for_delivery(message_id=message_id):

@@ -417,6 +417,12 @@ def _receive(
         brand_id=conversation.brand_id,
     )
     if opened:
+        if inbox.auto_assign:
+            from .tasks import auto_assign_conversation  # tasks import this module
+
+            # Queued in this transaction (the task is a row of this database): it commits with
+            # the conversation or not at all, in one commit instead of two.
+            auto_assign_conversation.enqueue(conversation.pk)
         emit(CONVERSATION_OPENED, conversation_id=conversation.pk, brand_id=conversation.brand_id)
     elif before != S.OPEN:
         emit(
