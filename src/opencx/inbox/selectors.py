@@ -204,7 +204,9 @@ def conversation_assignees(actor: Actor, *, location: Location) -> QuerySet[User
 
 
 def inboxes_visible_to(actor: Actor) -> QuerySet[Inbox]:
-    """The brand's inboxes: brand-level ones, and those in the actor's subtree."""
+    """The brand's inboxes the actor reaches: all of them for brand-wide members; for a
+    location-scoped one, those at a location in their subtree (a brand-level inbox is not in a
+    subtree, as `Actor.covers` says)."""
     qs = Inbox.objects.filter(brand=actor.brand)
     if not actor.is_brand_wide:
         qs = qs.filter(location__path__startswith=actor.scope.path)
