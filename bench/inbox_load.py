@@ -22,7 +22,9 @@ load answered, with no think time: it measures saturation (50 agents each asking
 moment they get an answer), not people at work. Afterwards the database is counted: every
 message sent must be stored exactly once (by provider id).
 
-Output: JSON lines; a setup line, a line with the polls and conversation loads, then the
+Output: JSON lines; a setup line, a line with the CPU the web server and PostgreSQL used (cores,
+and milliseconds per message: with --agents 0, a message's own cost), the polls and the
+conversation loads, then the
 headline line with queue_p50_ms, queue_p95_ms, queue_p99_ms, queue_loads, messages_sent,
 messages_acknowledged, messages_stored, messages_duplicated, message_p95_ms, errors and the
 target (queue p95 < 300 ms, none lost or duplicated).
@@ -46,6 +48,7 @@ from survey_load import (  # noqa: E402  (the same server handling as the survey
     HOST,
     Closed,
     _free_port,
+    _process_cpu,
     _read_response,
     _stop,
     _wait_healthy,
@@ -126,7 +129,9 @@ def main() -> None:
             start_new_session=True,
         )  # fmt: skip
         _wait_healthy(port, server, log.name)
+        cpu_before, began = _process_cpu(server.pid, database), time.perf_counter()
         figures = asyncio.run(_drive(args, port, world))
+        cpu_after, elapsed = _process_cpu(server.pid, database), time.perf_counter() - began
         _stop(server)
         server = None
         stored, duplicated = _count(world, figures["sent_ids"])
@@ -136,8 +141,18 @@ def main() -> None:
         p95 = _percentile(queue, 95)
         polls = sorted(figures["poll"])
         opened = sorted(figures["conversation"])
+        busy = None
+        if cpu_before is not None and cpu_after is not None:
+            busy = [after - before for before, after in zip(cpu_before, cpu_after, strict=True)]
         emit(
             agents="closed loop" if args.closed_loop else "live page",
+            # CPU of the web server's processes and of PostgreSQL's backends for this database,
+            # in cores over the run, and per message sent (agents' requests included: run with
+            # --agents 0 for a message's own cost).
+            server_cpu_cores=round(busy[0] / elapsed, 2) if busy else None,
+            database_cpu_cores=round(busy[1] / elapsed, 2) if busy else None,
+            server_cpu_ms_per_message=round(busy[0] * 1000 / sent, 2) if busy and sent else None,
+            database_cpu_ms_per_message=round(busy[1] * 1000 / sent, 2) if busy and sent else None,
             poll_p95_ms=_percentile(polls, 95),
             polls=len(polls),
             conversation_p95_ms=_percentile(opened, 95),
