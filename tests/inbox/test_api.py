@@ -7,6 +7,7 @@ import pytest
 
 from opencx.inbox import selectors, services
 from opencx.inbox.models import Conversation, Message
+from opencx.platform import memo
 from opencx.platform.services import api_token_create
 
 pytestmark = pytest.mark.django_db
@@ -122,7 +123,7 @@ def test_tokens_open_only_their_own_inbox(client, api_channel, owner_actor, owne
     inbox.save()
     # Each process remembers a token for API_TOKEN_TTL seconds; then it is refused.
     later = time.monotonic() + selectors.API_TOKEN_TTL + 1
-    monkeypatch.setattr(selectors.time, "monotonic", lambda: later)
+    monkeypatch.setattr(memo.time, "monotonic", lambda: later)
     assert _get(client, token, url).status_code == 401
 
 

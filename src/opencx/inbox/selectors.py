@@ -1,7 +1,6 @@
 """Reads of conversations and their messages, always scoped to an actor and chosen location."""
 
 import re
-import time
 from dataclasses import dataclass
 
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
@@ -9,6 +8,7 @@ from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
 from opencx.contacts.models import Identity
 from opencx.platform.actor import Actor
 from opencx.platform.errors import NotFound
+from opencx.platform.memo import Recent
 from opencx.platform.models import Channel, Location, User
 from opencx.platform.roles import CAPABILITIES, Capability
 from opencx.platform.selectors import scope_filter
@@ -152,8 +152,7 @@ def conversation_get(actor: Actor, *, pk: int) -> Conversation:
 # join that costs more to build than the message's own insert). An inbox switched off stops
 # taking messages through its token within API_TOKEN_TTL seconds.
 API_TOKEN_TTL = 5.0
-_API_TOKEN_CACHE_SIZE = 1024
-_api_inboxes: dict[str, tuple[float, Inbox | None]] = {}
+_api_inboxes: Recent[Inbox] = Recent(seconds=API_TOKEN_TTL, size=1024)
 
 
 def api_inbox_for_token(*, token: str) -> Inbox | None:
@@ -161,10 +160,8 @@ def api_inbox_for_token(*, token: str) -> Inbox | None:
     if not token.startswith(ApiChannel.PREFIX):
         return None
     digest = ApiChannel.digest_of(token)
-    now = time.monotonic()
-    cached = _api_inboxes.get(digest)
-    if cached is not None and cached[0] > now:
-        return cached[1]
+    if (cached := _api_inboxes.get(digest)) is not None:
+        return cached
     channel = (
         ApiChannel.objects.select_related("inbox__brand", "inbox__location", "inbox__channel")
         .filter(token_digest=digest, inbox__is_active=True)
@@ -172,9 +169,7 @@ def api_inbox_for_token(*, token: str) -> Inbox | None:
     )
     inbox = channel.inbox if channel is not None else None
     if inbox is not None:  # unknown tokens are not remembered: a guesser cannot fill the cache
-        if len(_api_inboxes) >= _API_TOKEN_CACHE_SIZE:
-            _api_inboxes.clear()
-        _api_inboxes[digest] = (now + API_TOKEN_TTL, inbox)
+        _api_inboxes.put(digest, inbox)
     return inbox
 
 

@@ -34,6 +34,10 @@ class Queue:
     page: Page
     version: str  # live.rows_version of the page's rows
 
+    def live_state(self) -> dict:
+        """What the page's live updates poll: its tab counts and its rows' fingerprint."""
+        return {"version": self.version, "counts": self.counts}
+
 
 def queue_of(request, *, rows_only: bool = False) -> Queue:
     """The queue for `request.GET`: the tab counts (one aggregate), the page of rows and their
@@ -72,16 +76,16 @@ def queue_of(request, *, rows_only: bool = False) -> Queue:
     )
 
 
-def queue_live_state(request, *, fresh: bool = False) -> dict:
-    """What the queue page's live updates poll: its tab counts and its rows' fingerprint,
-    shared for a second by everyone who sees the same page."""
+def queue_live_state(request) -> dict:
+    """`Queue.live_state` of the request's page, shared for a second by everyone who sees the
+    same page."""
+    return live.page_state(
+        _live_key(request), lambda: queue_of(request, rows_only=True).live_state()
+    )
 
-    def read() -> dict:
-        queue = queue_of(request, rows_only=True)
-        return {"version": queue.version, "counts": queue.counts}
 
-    key = live.page_key(request.actor, request.current_location, request.GET.items())
-    return live.page_state(key, read, fresh=fresh)
+def _live_key(request) -> str:
+    return live.page_key(request.actor, request.current_location, request.GET.items())
 
 
 @brand_page
@@ -91,8 +95,7 @@ def conversation_list(request):
         return saved_view
     queue = queue_of(request)
     # The polls of this page start from what it shows: share it with them.
-    key = live.page_key(request.actor, request.current_location, request.GET.items())
-    live.page_state(key, lambda: {"version": queue.version, "counts": queue.counts}, fresh=True)
+    live.page_state(_live_key(request), queue.live_state, fresh=True)
     return page_or_partial(
         request,
         "inbox/conversation_list.html",

@@ -8,7 +8,6 @@ pages work without JavaScript; `public.js` only makes one tap on a score move on
 
 import io
 import json
-import time
 from dataclasses import dataclass
 
 import qrcode
@@ -27,6 +26,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from opencx.contacts.models import Contact
 from opencx.platform.errors import AppError, Conflict, NotFound
+from opencx.platform.memo import Recent
 from opencx.platform.models import Channel, Location, Touchpoint
 from opencx.platform.numbers import whole_number
 from opencx.platform.ratelimit import allow, client_ip
@@ -81,28 +81,23 @@ def _survey_queryset():
 # survey (paused, edited) reaches respondents within PLACEMENT_TTL seconds; the quota and
 # everything in `response_record` are still checked on every answer.
 PLACEMENT_TTL = 10.0
-_PLACEMENT_CACHE_SIZE = 2048
-_placements: dict[str, tuple[float, Placement]] = {}
+_placements: Recent[Placement] = Recent(seconds=PLACEMENT_TTL, size=2048)
 
 
 def _placement_of_link(token: str) -> Placement:
-    now = time.monotonic()
-    cached = _placements.get(token)
-    if cached is not None and cached[0] > now:
-        return cached[1]
+    if (cached := _placements.get(token)) is not None:
+        return cached
     link = (
         SurveyLink.objects.select_related("location", "touchpoint", "channel")
         .filter(token=token, is_active=True)
         .first()
     )
     if link is None:
-        _placements.pop(token, None)
+        _placements.forget(token)
         raise Http404("No such survey link.")
     survey = _survey_queryset().get(pk=link.survey_id)
     placement = Placement(survey, link.location, link.touchpoint, link.channel, link=link)
-    if len(_placements) >= _PLACEMENT_CACHE_SIZE:
-        _placements.clear()
-    _placements[token] = (now + PLACEMENT_TTL, placement)
+    _placements.put(token, placement)
     return placement
 
 
