@@ -2,8 +2,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from opencx.contacts import services
 from opencx.contacts.models import Contact, Identity
-from opencx.contacts.services import contact_find_or_create, normalise_email, normalise_phone
+from opencx.contacts.services import (
+    contact_find_or_create,
+    contact_find_or_create_in_brand,
+    normalise_email,
+    normalise_phone,
+)
 from opencx.platform.errors import AppError, Forbidden, NotFound
 from opencx.platform.models import AuditEvent
 from opencx.platform.roles import Role
@@ -58,6 +64,50 @@ def test_an_existing_contact_is_found_by_any_identity_and_keeps_its_consent(
     assert (contact.name, contact.language, contact.consent_email) == ("Bea", "it", False)
     assert contact.identities.filter(kind="email", value="found@example.test").exists()
     assert Contact.objects.count() == 1
+
+
+def test_a_customer_known_by_their_only_identity_is_one_read(
+    brand, store, django_assert_num_queries
+):
+    existing = ContactFactory(brand=brand, name="Bea", language="it")
+    IdentityFactory(contact=existing, kind=Identity.Kind.EMAIL, value="bea@example.test")
+
+    with django_assert_num_queries(1):  # no savepoint, no write
+        contact, created = contact_find_or_create_in_brand(
+            brand=brand, actor_user=None, email="BEA@example.test", name="Other name"
+        )
+    assert (contact, created, contact.name) == (existing, False, "Bea")
+
+
+def test_a_blank_name_of_a_known_customer_is_filled(brand):
+    existing = ContactFactory(brand=brand, name="", language="")
+    IdentityFactory(contact=existing, kind=Identity.Kind.PHONE, value="+393331234567")
+    contact, created = contact_find_or_create_in_brand(
+        brand=brand, actor_user=None, phone="+39 333 123 4567", name="Bea", language="IT"
+    )
+    existing.refresh_from_db()
+    assert not created and (existing.name, existing.language) == ("Bea", "it")
+
+
+def test_a_contact_recorded_at_the_same_moment_is_the_one_found(brand, monkeypatch):
+    """Another request records the customer between our look and our insert: the unique
+    identity refuses ours, and theirs is returned; nothing of ours is left."""
+    theirs = ContactFactory(brand=brand)
+    IdentityFactory(contact=theirs, kind=Identity.Kind.EMAIL, value="race@example.test")
+    real_match, looks = services._match, []
+
+    def not_there_yet(brand_id, identities):
+        looks.append(identities)
+        return None if len(looks) == 1 else real_match(brand_id, identities)
+
+    monkeypatch.setattr(services, "_match", not_there_yet)
+    contact, created = contact_find_or_create_in_brand(
+        brand=brand, actor_user=None, email="race@example.test"
+    )
+    assert (contact, created) == (theirs, False)
+    assert len(looks) == 2  # the look before, and the one after the refused insert
+    assert Contact.objects.count() == 1 and Identity.objects.count() == 1
+    assert not AuditEvent.objects.filter(action="contact.create").exists()
 
 
 def test_an_identity_of_another_contact_is_not_moved(owner_actor, brand, store):

@@ -87,6 +87,20 @@ def test_a_message_opens_a_waiting_conversation_with_a_new_contact(api_channel, 
     assert (message.direction, message.sender_kind) == ("in", "contact")
 
 
+def test_a_message_costs_a_fixed_number_of_statements(api_channel, django_assert_num_queries):
+    inbox, _ = api_channel
+    # A new customer: look them up, create them (savepoint, contact, audit, identity), read
+    # the inbox's SLA policy, insert the conversation, message, event and assignment task; no
+    # look for an open conversation a customer new just now cannot have. +2: the test's
+    # transaction makes the service's own a savepoint.
+    with django_assert_num_queries(13):
+        opened = _receive(inbox, "q-1").message.conversation
+    # The customer again: look them up, lock their open conversation, insert, update.
+    with django_assert_num_queries(6):
+        again = _receive(inbox, "q-2").message.conversation
+    assert again == opened and again.messages.count() == 2
+
+
 def test_the_same_provider_message_is_stored_once(api_channel):
     inbox, _ = api_channel
     first = _receive(inbox, "dup-1")

@@ -120,6 +120,22 @@ def test_channel_and_assignee_filters_narrow_the_list_and_the_counts(
     assert "Agata" in page.content.decode()  # offered as an assignee
 
 
+def test_the_assignee_choices_mark_the_chosen_one_and_me_and_escape_names(
+    client, brand, owner, store, email
+):
+    owner.first_name, owner.last_name = "Olga", "Owner"
+    owner.save()
+    agent = UserFactory(first_name="<b>Agata</b>", last_name="")
+    for person in (owner, agent):
+        ConversationFactory(brand=brand, location=store, channel=email, assignee=person)
+    client.force_login(owner)
+
+    html = client.get(_url(brand), {"assignee": agent.pk}).content.decode()
+    assert f'<option value="{agent.pk}" selected>&lt;b&gt;Agata&lt;/b&gt;</option>' in html
+    assert f'<option value="{owner.pk}">Olga Owner (me)</option>' in html
+    assert "<b>Agata" not in html
+
+
 def test_location_manager_sees_only_their_subtree(
     client, brand, store, sibling_store, make_actor, email
 ):

@@ -18,7 +18,10 @@ class Contact(models.Model):
         OTHER = "other", "Other"
         UNKNOWN = "", "Not given"
 
-    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="contacts")
+    # Found through the (brand, home_location) index: none of its own.
+    brand = models.ForeignKey(
+        Brand, on_delete=models.CASCADE, related_name="contacts", db_index=False
+    )
     home_location = models.ForeignKey(
         Location,
         null=True,
@@ -59,7 +62,7 @@ class Identity(models.Model):
         X = "x", "X (Twitter)"
         WEB = "web", "Website visitor"
 
-    brand = models.ForeignKey(Brand, on_delete=models.CASCADE)
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, db_index=False)  # identity_unique
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="identities")
     kind = models.CharField(max_length=16, choices=Kind.choices)
     value = models.CharField(max_length=254, help_text="Normalised: lower-case e-mail, E.164 phone")

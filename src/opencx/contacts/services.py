@@ -112,11 +112,19 @@ def contact_find_or_create_in_brand(
         raise AppError("Give an e-mail address or a phone number.", field="email")
     name, language = name.strip()[:200], language.strip().lower()[:8]
     brand_id = brand.pk
+    looked = len(identities) == 1
+    if looked and (contact := _match(brand_id, identities)) is not None:
+        # Found by its only identity, the usual case of a customer who wrote before: nothing
+        # to insert, so no savepoint for a race to roll back to.
+        _fill_blanks(contact, name, language)
+        return contact, False
     try:
         with transaction.atomic():
             return _find_or_create(
-                actor_user, brand, identities, name, language, home_location, consent
-            )
+                actor_user, brand, identities, name, language, home_location, consent,
+                # one who appeared since is caught by the unique identity, as below
+                known_new=looked,
+            )  # fmt: skip
     except IntegrityError:
         # Someone recorded the same identity at the same moment: theirs is the contact.
         contact = _match(brand_id, identities)
@@ -125,9 +133,24 @@ def contact_find_or_create_in_brand(
         return contact, False
 
 
-def _find_or_create(actor_user, brand, identities, name, language, home_location, consent):
+def _fill_blanks(contact: Contact, name: str, language: str) -> None:
+    """A found contact gains the name and language it had none of."""
+    changed = []
+    if name and not contact.name:
+        contact.name = name
+        changed.append("name")
+    if language and not contact.language:
+        contact.language = language
+        changed.append("language")
+    if changed:
+        contact.save(update_fields=changed)
+
+
+def _find_or_create(
+    actor_user, brand, identities, name, language, home_location, consent, *, known_new=False
+):
     brand_id = brand.pk
-    contact = _match(brand_id, identities)
+    contact = None if known_new else _match(brand_id, identities)
     created = contact is None
     if contact is None:
         now = timezone.now()
@@ -149,15 +172,7 @@ def _find_or_create(actor_user, brand, identities, name, language, home_location
             summary=name or identities[0][1],
         )
     else:
-        changed = []
-        if name and not contact.name:
-            contact.name = name
-            changed.append("name")
-        if language and not contact.language:
-            contact.language = language
-            changed.append("language")
-        if changed:
-            contact.save(update_fields=changed)
+        _fill_blanks(contact, name, language)
     if created:
         # _match found none of them: each is new, and the first of its kind.
         Identity.objects.bulk_create(

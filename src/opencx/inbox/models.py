@@ -143,9 +143,18 @@ class Conversation(models.Model):
         HIGH = "high", "High"
         URGENT = "urgent", "Urgent"
 
-    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="conversations")
+    # No index of their own for brand, inbox and assignee: the composite indexes below start
+    # with them, and every index costs each message that opens or moves a conversation.
+    brand = models.ForeignKey(
+        Brand, on_delete=models.CASCADE, related_name="conversations", db_index=False
+    )
     inbox = models.ForeignKey(
-        Inbox, null=True, blank=True, on_delete=models.SET_NULL, related_name="conversations"
+        Inbox,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="conversations",
+        db_index=False,
     )
     location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="conversations")
     channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="conversations")
@@ -161,6 +170,7 @@ class Conversation(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="assigned_conversations",
+        db_index=False,
     )
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     first_reply_at = models.DateTimeField(null=True, blank=True)
@@ -473,8 +483,11 @@ class ConversationEvent(models.Model):
         ASSIGNED = "assigned", "Assigned"
         SLA_BREACH = "sla_breach", "Service level missed"
 
-    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="+")
-    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="events")
+    # brand and conversation lead the composite indexes below: no index of their own.
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="+", db_index=False)
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="events", db_index=False
+    )
     kind = models.CharField(max_length=16, choices=Kind.choices)
     at = models.DateTimeField(default=timezone.now)
     inbox = models.ForeignKey(

@@ -490,6 +490,10 @@ def saved_view_redirect(request):
     return redirect(f"{request.path}?{query.urlencode()}")
 
 
+# What a person's name in a choice list reads (User.__str__): the queue lists every agent twice.
+PERSON_FIELDS = ("id", "first_name", "last_name", "email")
+
+
 class QueueTools:
     """The queue page's share of these tools: its extra filters (`filters`, for the selectors)
     and what its template shows (`context()`), from choices read once."""
@@ -516,6 +520,8 @@ class QueueTools:
             "statuses": [(s, label) for s, label in Conversation.Status.choices if s != "snoozed"],
             "more": self.filters,
             "bulk_actions": organise.BULK_ACTIONS.items(),
-            "bulk_people": organise.team_member_choices(actor) if can_work else [],
+            "bulk_people": organise.team_member_choices(actor).only(*PERSON_FIELDS)
+            if can_work
+            else [],
             "view_keys": organise.VIEW_KEYS,
         }

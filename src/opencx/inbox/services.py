@@ -334,18 +334,19 @@ def _receive(
     *, inbox, provider_message_id, body, contact_fields, subject, thread_ids, sent_at, conversation,
     headers, contact=None, kind=Message.Kind.MESSAGE, attachments=(),
 ) -> Received:  # fmt: skip
+    new_contact = False
     if contact is not None:
         pass  # the channel knows who wrote
     elif conversation is not None and not (contact_fields["email"] or contact_fields["phone"]):
         contact = conversation.contact  # the customer of the conversation writes again
     else:
-        contact, _ = contact_find_or_create_in_brand(
+        contact, new_contact = contact_find_or_create_in_brand(
             brand=inbox.brand, actor_user=None, home_location=inbox.location, **contact_fields
         )
     locked = False
     if conversation is None and inbox.kind == Inbox.Kind.EMAIL:
         conversation = _threaded(inbox, thread_ids)
-    elif conversation is None:
+    elif conversation is None and not new_contact:  # a customer new just now has none open
         conversation = _open_conversation_of(inbox, contact)
         locked = conversation is not None
     now = timezone.now()

@@ -104,7 +104,9 @@ def conversation_list(request):
             "tabs": [(tab, TAB_LABELS[tab], queue.counts[tab]) for tab in selectors.STATUS_TABS],
             "status": queue.status,
             "channels": queue.channels,
-            "assignees": selectors.assignees_visible_to(request.actor),
+            "assignees": selectors.assignees_visible_to(request.actor).only(
+                *organise_views.PERSON_FIELDS
+            ),
             "filters": {"channel": queue.channel_id, "assignee": queue.assignee},
             "unassigned": selectors.UNASSIGNED,
             "queue_version": queue.version,

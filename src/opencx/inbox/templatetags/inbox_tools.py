@@ -5,11 +5,13 @@ include them with one line and their views stay as they are:
 {% conversation_organise conversation %}  labels and team
 {% canned_picker conversation %}  canned replies for the reply box
 {% queue_tools %}  saved views, extra filters and bulk actions of the queue
+{% person_options people selected me %}  a <select>'s options, one per person
 """
 
 from django import template
 from django.db.models import Exists, OuterRef
 from django.template.loader import render_to_string
+from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 
 from opencx.platform.roles import Capability
@@ -19,6 +21,30 @@ from .. import customer_panel as panels
 from ..models import Conversation
 
 register = template.Library()
+
+
+_SELECTED = mark_safe(" selected")  # noqa: S308 (a constant)
+
+
+@register.simple_tag
+def person_options(people, selected="", me=None) -> str:
+    """`<option>`s for people (value: their id; "(me)" after `me`; `selected` is the chosen id,
+    as the query string has it). The queue draws two lists of every agent on each load: in
+    Python they cost a tenth of a template loop."""
+    selected, me_pk = str(selected or ""), getattr(me, "pk", None)
+    return format_html_join(
+        "",
+        '<option value="{}"{}>{}{}</option>',
+        (
+            (
+                person.pk,
+                _SELECTED if str(person.pk) == selected else "",
+                person,
+                " (me)" if person.pk == me_pk else "",
+            )
+            for person in people
+        ),
+    )
 
 
 def _render(context, name: str, values: dict) -> str:
