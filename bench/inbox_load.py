@@ -7,20 +7,28 @@ on PostgreSQL.
 A scratch database (DATABASE_URL, default postgres://postgres:postgres@127.0.0.1:5432/
 opencx_bench_inbox; dropped and created again) is migrated and given one brand, one store, its
 owner, --agents agents (each with a logged-in session), an API inbox and --backlog conversations
-already in the queue. `opencx serve` (gunicorn, DEBUG off) listens on a free loopback port, as
-bench/survey_load.py starts it. Then, for --seconds, customers' messages are POSTed to
-`/api/v1/inbox-api/conversations` on a fixed schedule of --rate per second (open loop; latency
-counted from the planned send time), each with a unique id, from a pool of customers (so many
-join their open conversation), while every agent works as the queue page in a browser does
-(`static/inbox/live.js`), on its own keep-alive connection: it loads the queue, polls the
-queue's fingerprint (`live/`) every poll_ms the server asks for (3 s), fetches the list
-fragment when the fingerprint changed (with 100 messages/s it changes on nearly every poll),
-and now and then (exponential think time, mean --think s) opens a conversation and goes back
-to the whole queue page. The queue view's latency is every queue load, whole page or fragment.
+already in the queue, then ANALYZEd (a database in service has its statistics). `opencx serve`
+(gunicorn, DEBUG off) listens on a free loopback port, as bench/survey_load.py starts it.
+
+Customers' messages are POSTed to `/api/v1/inbox-api/conversations` on a fixed schedule of
+--rate per second (open loop; latency counted from the planned send time), each with a unique
+id, from a pool of customers (so many join their open conversation). They flow for --warmup
+seconds first, not measured, while a browser loads the queue and a conversation on fresh
+connections a few times (a server in service has opened its database connections and compiled
+its templates); then the agents arrive, at random moments over --ramp seconds (10: five a
+second, a whole shift signing in at once), and for --seconds
+every agent works as the queue page in a browser does (`static/inbox/live.js`), on its own
+keep-alive connection: it loads the queue, polls the queue's live state (`live/`: tab counts
+and the rows' fingerprint) every poll_ms the server asks for (3 s), fetches the list fragment
+when the rows' fingerprint changed (new conversations join the end of a queue sorted by
+longest waiting, so the first page seldom changes), and now and then (exponential think time,
+mean --think s) opens a conversation and goes back to the whole queue page. The queue view's
+latency is every queue load, whole page or fragment, the agents' first loads included.
 `--closed-loop` is the stress variant: every agent reloads the whole page as soon as the last
 load answered, with no think time: it measures saturation (50 agents each asking again the
 moment they get an answer), not people at work. Afterwards the database is counted: every
-message sent must be stored exactly once (by provider id).
+message sent, warm-up included, must be stored exactly once (by provider id). `--trace FILE`
+writes every request's start (seconds from the agents' arrival), kind and milliseconds.
 
 Output: JSON lines; a setup line, a line with the CPU the web server and PostgreSQL used (cores,
 and milliseconds per message: with --agents 0, a message's own cost), the polls and the
@@ -82,6 +90,12 @@ def main() -> None:
         type=float,
         default=5.0,
         help="Seconds of messages (and a few page loads) before the agents arrive, not measured",
+    )
+    parser.add_argument(
+        "--ramp",
+        type=float,
+        default=10.0,
+        help="Seconds over which the agents arrive (each opens the queue at a random moment)",
     )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument(
@@ -383,7 +397,7 @@ async def _agent(args, port, cookie, session, deadline, stats, conversations, se
     rng = random.Random(seed)
     agent = Agent(port, cookie, session, stats)
     poll_s = 3.0
-    await asyncio.sleep(rng.uniform(0, poll_s))  # people open the page at different moments
+    await asyncio.sleep(rng.uniform(0, args.ramp))  # people sign in at different moments
     page = await agent.get(QUEUE, "queue")
     found = _VERSION.search(page or b"")
     version = found.group(1) if found else b""
