@@ -282,6 +282,18 @@ def test_a_failed_delivery_is_recorded(email_inbox, owner_actor):
     assert reply.delivery_status == Message.Delivery.FAILED and reply.delivery_error
 
 
+def test_a_reply_queued_before_the_inbox_was_switched_off_does_not_go_out(api_channel, owner_actor):
+    inbox, _ = api_channel
+    conversation = _receive(inbox).message.conversation
+    reply = services.message_send(actor=owner_actor, conversation=conversation, body="Hi")
+    Inbox.objects.filter(pk=inbox.pk).update(is_active=False)
+
+    assert flows.message_deliver(message_id=reply.pk) is False
+    reply.refresh_from_db()
+    assert reply.delivery_status == Message.Delivery.FAILED
+    assert reply.delivery_error == "This inbox is switched off." and not reply.provider_message_id
+
+
 # --- Status ----------------------------------------------------------------------------------
 
 
@@ -483,3 +495,12 @@ def test_agent_status_is_ones_own_unless_managing_members(make_actor, store, own
     assert set_by_owner.capacity == 0 and not set_by_owner.available
     with pytest.raises(AppError):
         services.agent_status_set(actor=agent, capacity=-1)
+
+
+def test_an_admin_of_one_store_sets_only_that_stores_agents(make_actor, store, sibling_store):
+    admin = make_actor(Role.BRAND_ADMIN, store)
+    here, there = make_actor(Role.AGENT, store), make_actor(Role.AGENT, sibling_store)
+    assert services.agent_status_set(actor=admin, user=here.user, capacity=2).capacity == 2
+    with pytest.raises(NotFound):
+        services.agent_status_set(actor=admin, user=there.user, capacity=2)
+    assert not AgentStatus.objects.filter(user=there.user).exists()

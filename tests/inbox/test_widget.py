@@ -316,3 +316,19 @@ def test_admins_create_a_web_chat_and_copy_its_snippet(client, brand, owner, sto
     agent = make_actor(Role.AGENT)
     client.force_login(agent.user)
     assert client.get(url).status_code == 403
+
+
+def test_an_admin_of_one_store_is_not_offered_a_brand_level_chat(client, brand, store, make_actor):
+    from opencx.platform.roles import Role
+
+    admin = make_actor(Role.BRAND_ADMIN, store)
+    url = reverse("inbox:web_chats", args=[brand.slug])
+    client.force_login(admin.user)
+    assert "The whole brand" not in client.get(url).content.decode()
+    refused = client.post(url, {"action": "create", "name": "Store chat", "location": ""})
+    assert refused.status_code == 400
+    assert "Choose the location the chat belongs to." in refused.content.decode()
+    assert not widget.web_chats_visible_to(admin).exists()
+    created = client.post(url, {"action": "create", "name": "Store chat", "location": store.pk})
+    assert created.status_code == 302
+    assert widget.web_chats_visible_to(admin).get().inbox.location == store

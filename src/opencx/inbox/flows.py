@@ -34,6 +34,9 @@ def message_deliver(*, message_id: int) -> bool:
     if message.inbox is None:
         services.message_delivered(message_id=message_id, error="No inbox to send through.")
         return False
+    if not message.inbox.is_active:  # switched off after the reply was queued: nothing goes out
+        services.message_delivered(message_id=message_id, error="This inbox is switched off.")
+        return False
     adapter = adapter_for(message.inbox)
     try:
         provider_id = adapter.send(message)

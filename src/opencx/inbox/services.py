@@ -32,6 +32,7 @@ from opencx.platform.errors import AppError, Conflict, NotFound
 from opencx.platform.events import emit
 from opencx.platform.models import Channel, Location, Membership, User
 from opencx.platform.roles import CAPABILITIES, Capability
+from opencx.platform.selectors import memberships_visible_to
 from opencx.platform.services import audit_record
 from opencx.platform.validation import clean_text
 
@@ -775,11 +776,12 @@ def agent_status_set(
     capacity: int | None = None,
 ) -> AgentStatus:
     """Say whether a member takes conversations now and how many open ones at most. Anyone who
-    replies sets their own; setting someone else's needs the right to manage members."""
+    replies sets their own; setting someone else's needs the right to manage members, and a
+    member in the actor's reach (an admin of one region sets only that region's agents)."""
     target = user or actor.user
     if target != actor.user:
         actor.require(Capability.MANAGE_MEMBERS)
-        if not Membership.objects.filter(brand=actor.brand, user=target).exists():
+        if not memberships_visible_to(actor).filter(user=target).exists():
             raise NotFound("No such member.", field="user")
     else:
         actor.require(Capability.REPLY)

@@ -25,6 +25,8 @@ def _page(request, *, error=None, form=None, status=200):
         {
             "chats": chats,
             "locations": locations_visible_to(request.actor).only("id", "name", "path"),
+            # A brand-level chat is for brand-wide admins; an admin of one region picks a place.
+            "brand_wide": request.actor.is_brand_wide,
             "error": error,
             "form": form or {},
         },
@@ -45,6 +47,8 @@ def web_chats(request):
         if action == "create":
             raw = request.POST.get("location", "")
             location = None
+            if not raw and not actor.is_brand_wide:
+                raise AppError("Choose the location the chat belongs to.", field="location")
             if raw:
                 location = locations_visible_to(actor).filter(pk=raw if raw.isdigit() else 0)
                 location = location.first()
