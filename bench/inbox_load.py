@@ -60,6 +60,7 @@ from survey_load import (  # noqa: E402  (the same server handling as the survey
     _read_response,
     _stop,
     _wait_healthy,
+    client_gc_paused,
     emit,
 )
 
@@ -157,7 +158,8 @@ def main() -> None:
         )  # fmt: skip
         _wait_healthy(port, server, log.name)
         cpu_before, began = _process_cpu(server.pid, database), time.perf_counter()
-        figures = asyncio.run(_drive(args, port, world))
+        with client_gc_paused():
+            figures = asyncio.run(_drive(args, port, world))
         cpu_after, elapsed = _process_cpu(server.pid, database), time.perf_counter() - began
         _stop(server)
         server = None
@@ -203,6 +205,7 @@ def main() -> None:
             messages_stored=stored,
             messages_duplicated=duplicated,
             errors=figures["errors"],
+            client_loop_lag_max_ms=round(figures["loop_lag_ms"], 1),
             none_lost_none_duplicated=stored == sent and duplicated == 0,
             target_queue_p95_ms=TARGET_QUEUE_P95_MS,
             meets_target=p95 is not None
@@ -488,6 +491,7 @@ async def _drive(args, port: int, world: dict) -> dict:
         "acknowledged": 0,
         "errors": {},
         "trace": [],
+        "loop_lag_ms": 0.0,
     }
     rng = random.Random(args.seed)
     begin = time.perf_counter()
@@ -525,6 +529,7 @@ async def _drive(args, port: int, world: dict) -> dict:
         await asyncio.gather(*work)
 
     agents = asyncio.create_task(agents_arrive())
+    watch = asyncio.create_task(_watch_loop(stats, deadline))
     total = int(args.rate * (args.warmup + args.seconds))
     for number in range(total):
         planned = begin + number / args.rate
@@ -535,8 +540,16 @@ async def _drive(args, port: int, world: dict) -> dict:
         await queue.put((planned, f"bench-{number}", email))
     for _ in senders:
         await queue.put(None)
-    await asyncio.gather(*senders, agents, warm)
+    await asyncio.gather(*senders, agents, warm, watch)
     return stats
+
+
+async def _watch_loop(stats: dict, deadline: float) -> None:
+    """How late this client's own event loop wakes: a stall seen here is not the server's."""
+    while time.perf_counter() < deadline:
+        planned = time.perf_counter() + 0.01
+        await asyncio.sleep(0.01)
+        stats["loop_lag_ms"] = max(stats["loop_lag_ms"], (time.perf_counter() - planned) * 1000)
 
 
 if __name__ == "__main__":
