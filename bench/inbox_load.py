@@ -62,6 +62,7 @@ from survey_load import (  # noqa: E402  (the same server handling as the survey
     _wait_healthy,
     client_gc_paused,
     emit,
+    loop_lag_max_ms,
 )
 
 DEFAULT_URL = "postgres://postgres:postgres@127.0.0.1:5432/opencx_bench_inbox"
@@ -491,7 +492,6 @@ async def _drive(args, port: int, world: dict) -> dict:
         "acknowledged": 0,
         "errors": {},
         "trace": [],
-        "loop_lag_ms": 0.0,
     }
     rng = random.Random(args.seed)
     begin = time.perf_counter()
@@ -529,7 +529,7 @@ async def _drive(args, port: int, world: dict) -> dict:
         await asyncio.gather(*work)
 
     agents = asyncio.create_task(agents_arrive())
-    watch = asyncio.create_task(_watch_loop(stats, deadline))
+    watch = asyncio.create_task(loop_lag_max_ms(deadline))
     total = int(args.rate * (args.warmup + args.seconds))
     for number in range(total):
         planned = begin + number / args.rate
@@ -540,16 +540,9 @@ async def _drive(args, port: int, world: dict) -> dict:
         await queue.put((planned, f"bench-{number}", email))
     for _ in senders:
         await queue.put(None)
-    await asyncio.gather(*senders, agents, warm, watch)
+    await asyncio.gather(*senders, agents, warm)
+    stats["loop_lag_ms"] = await watch
     return stats
-
-
-async def _watch_loop(stats: dict, deadline: float) -> None:
-    """How late this client's own event loop wakes: a stall seen here is not the server's."""
-    while time.perf_counter() < deadline:
-        planned = time.perf_counter() + 0.01
-        await asyncio.sleep(0.01)
-        stats["loop_lag_ms"] = max(stats["loop_lag_ms"], (time.perf_counter() - planned) * 1000)
 
 
 if __name__ == "__main__":

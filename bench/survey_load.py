@@ -477,18 +477,21 @@ async def _drive(args, port: int, world: dict) -> tuple[Stats, float, float]:
     measure_from = begin + args.warmup
     deadline = measure_from + args.seconds
     schedule = Schedule(args.rate, begin + 1.0) if args.rate > 0 else None
-    watch = asyncio.create_task(_watch_loop(stats, deadline))
+    watch = asyncio.create_task(loop_lag_max_ms(deadline))
     await asyncio.gather(*(r.run(deadline, timeout=60, schedule=schedule) for r in respondents))
-    await watch
+    stats.loop_lag_ms = await watch
     return stats, measure_from, deadline
 
 
-async def _watch_loop(stats: "Stats", deadline: float) -> None:
-    """How late this client's own event loop wakes: a stall seen here is not the server's."""
+async def loop_lag_max_ms(deadline: float) -> float:
+    """How late this client's own event loop woke at worst until `deadline`: a stall seen here
+    is not the server's."""
+    worst = 0.0
     while time.perf_counter() < deadline:
         planned = time.perf_counter() + 0.01
         await asyncio.sleep(0.01)
-        stats.loop_lag_ms = max(stats.loop_lag_ms, (time.perf_counter() - planned) * 1000)
+        worst = max(worst, (time.perf_counter() - planned) * 1000)
+    return worst
 
 
 @contextlib.contextmanager

@@ -174,14 +174,13 @@ def _find_or_create(
     else:
         _fill_blanks(contact, name, language)
     if created:
-        # _match found none of them: each is new, and the first of its kind.
+        # None of them is known (looked up here, or by the caller for a single one): each is
+        # new, and the first of its kind.
         Identity.objects.bulk_create(
             Identity(brand_id=brand_id, contact=contact, kind=kind, value=value, is_primary=True)
             for kind, value in identities
         )
         return contact, created
-    if len(identities) == 1:
-        return contact, created  # found by its only identity
     has_primary = set(contact.identities.filter(is_primary=True).values_list("kind", flat=True))
     for kind, value in identities:
         if not Identity.objects.filter(brand_id=brand_id, kind=kind, value=value).exists():
