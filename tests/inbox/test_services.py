@@ -130,6 +130,27 @@ def test_api_messages_join_the_customers_open_conversation(api_channel):
     assert other != first
 
 
+def test_a_message_joins_the_customers_newest_unresolved_conversation(api_channel):
+    inbox, _ = api_channel
+    contact = _receive(inbox, "a").message.conversation.contact
+    now = timezone.now()
+
+    def conversation(status, hours_ago):
+        return ConversationFactory(
+            brand=inbox.brand, inbox=inbox, location=inbox.location, channel=inbox.channel,
+            contact=contact, status=status, created_at=now - timedelta(hours=hours_ago),
+        )  # fmt: skip
+
+    Conversation.objects.update(created_at=now - timedelta(hours=9))
+    pending = conversation(S.PENDING, 2)
+    conversation(S.RESOLVED, 1)
+    conversation(S.OPEN, 5)
+    joined = _receive(inbox, "b").message.conversation
+    assert joined == pending
+    pending.refresh_from_db()
+    assert pending.status == S.OPEN and pending.messages.count() == 1
+
+
 def test_waiting_since_keeps_the_first_unanswered_message(api_channel, owner_actor):
     inbox, _ = api_channel
     conversation = _receive(inbox, "a").message.conversation

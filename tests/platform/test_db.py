@@ -5,9 +5,13 @@ import threading
 import time
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from opencx.platform import db as turns
+from opencx.platform.db import first_by_sql
+from opencx.platform.models import Location
+from tests.factories import LocationFactory
 
 
 def test_a_database_file_gets_a_lock_file_and_memory_databases_none(tmp_path):
@@ -48,3 +52,23 @@ def test_inside_an_outer_transaction_nothing_is_taken(db):
     assert connection.in_atomic_block
     with turns.write_turn():
         assert not turns._sqlite_writers.locked()
+
+
+@pytest.mark.django_db
+def test_first_by_sql_gives_the_model_as_the_orm_does_and_none_for_no_row():
+    store = LocationFactory(name="Harbour St")
+    sql = f'SELECT * FROM "{Location._meta.db_table}" WHERE "id" = %s'
+    found = first_by_sql(Location, sql, [store.pk])
+    assert isinstance(found, Location) and found == store
+    assert (found.name, found.path, found.brand_id) == (store.name, store.path, store.brand_id)
+    assert first_by_sql(Location, sql, [store.pk + 1000]) is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_first_by_sql_locks_the_row_where_the_database_can():
+    store = LocationFactory()
+    sql = f'SELECT * FROM "{Location._meta.db_table}" WHERE "id" = %s'
+    with CaptureQueriesContext(connection) as queries, transaction.atomic():
+        assert first_by_sql(Location, sql, [store.pk], for_update=True) == store
+    [read] = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT")]
+    assert read.endswith("FOR UPDATE") == connection.features.has_select_for_update

@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from opencx.platform.actor import Actor
+from opencx.platform.db import first_by_sql
 from opencx.platform.errors import AppError, Conflict, NotFound
 from opencx.platform.models import Brand, Location, User
 from opencx.platform.roles import Capability
@@ -45,15 +46,23 @@ def normalise_phone(value: str, *, field: str = "phone") -> str:
     return phone
 
 
+# The brand's contact with an identity: read for every message a customer sends, by hand
+# (first_by_sql); the unique (brand, kind, value) index finds it.
+_CONTACT_BY_IDENTITY = (
+    f'SELECT c.* FROM "{Contact._meta.db_table}" c'
+    f' JOIN "{Identity._meta.db_table}" i'
+    f' ON i."{Identity._meta.get_field("contact").column}" = c."{Contact._meta.pk.column}"'
+    f' WHERE i."{Identity._meta.get_field("brand").column}" = %s'
+    f' AND i."{Identity._meta.get_field("kind").column}" = %s'
+    f' AND i."{Identity._meta.get_field("value").column}" = %s'
+)
+
+
 def _match(brand_id: int, identities: list[tuple[str, str]]) -> Contact | None:
     for kind, value in identities:
-        identity = (
-            Identity.objects.filter(brand_id=brand_id, kind=kind, value=value)
-            .select_related("contact")
-            .first()
-        )
-        if identity is not None:
-            return identity.contact
+        contact = first_by_sql(Contact, _CONTACT_BY_IDENTITY, [brand_id, kind, value])
+        if contact is not None:
+            return contact
     return None
 
 

@@ -28,6 +28,7 @@ from opencx.contacts.services import (
     normalise_phone,
 )
 from opencx.platform.actor import Actor
+from opencx.platform.db import first_by_sql
 from opencx.platform.errors import AppError, Conflict, NotFound
 from opencx.platform.events import emit
 from opencx.platform.models import Channel, Location, Membership, User
@@ -236,14 +237,22 @@ def _threaded(inbox: Inbox, thread_ids: list[str]) -> Conversation | None:
     )
 
 
+def _column(name: str) -> str:
+    return f'"{Conversation._meta.get_field(name).column}"'
+
+
+# Read for nearly every message of a customer who wrote before, by hand (first_by_sql).
+_OPEN_CONVERSATION = (
+    f'SELECT * FROM "{Conversation._meta.db_table}"'
+    f" WHERE {_column('inbox')} = %s AND {_column('contact')} = %s AND {_column('status')} <> %s"
+    f" ORDER BY {_column('created_at')} DESC, {_column('id')} DESC LIMIT 1"
+)
+
+
 def _open_conversation_of(inbox: Inbox, contact: Contact) -> Conversation | None:
     """The customer's unresolved conversation in the inbox, locked for the message joining it."""
-    return (
-        Conversation.objects.select_for_update()
-        .filter(inbox=inbox, contact=contact)
-        .exclude(status=S.RESOLVED)
-        .order_by("-created_at", "-pk")
-        .first()
+    return first_by_sql(
+        Conversation, _OPEN_CONVERSATION, [inbox.pk, contact.pk, S.RESOLVED], for_update=True
     )
 
 

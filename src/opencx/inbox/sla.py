@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from opencx.insights.facade import business_deadline
 from opencx.platform.actor import Actor
+from opencx.platform.db import first_by_sql
 from opencx.platform.errors import AppError, NotFound
 from opencx.platform.events import emit
 from opencx.platform.roles import Capability
@@ -121,12 +122,21 @@ def sla_policies_of(actor: Actor, *, inbox: Inbox):
 # --- Due moments -----------------------------------------------------------------------------
 
 
+def _policy_column(name: str) -> str:
+    return f'"{SlaPolicy._meta.get_field(name).column}"'
+
+
+# Read for every new conversation, by hand (first_by_sql); one per inbox and priority.
+_POLICY = (
+    f'SELECT * FROM "{SlaPolicy._meta.db_table}"'
+    f" WHERE {_policy_column('inbox')} = %s AND {_policy_column('priority')} = %s"
+)
+
+
 def _policy_for(conversation: Conversation) -> SlaPolicy | None:
     if conversation.inbox_id is None:
         return None
-    return SlaPolicy.objects.filter(
-        inbox_id=conversation.inbox_id, priority=conversation.priority
-    ).first()
+    return first_by_sql(SlaPolicy, _POLICY, [conversation.inbox_id, conversation.priority])
 
 
 def due_after(
