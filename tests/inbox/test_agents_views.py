@@ -8,7 +8,7 @@ from django.urls import reverse
 from opencx.inbox import services
 from opencx.inbox.models import AgentStatus, Conversation
 from opencx.platform.roles import Role
-from tests.factories import ConversationFactory
+from tests.factories import ConversationFactory, LocationFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -57,10 +57,14 @@ def test_an_agent_toggles_their_availability_from_the_queue(client, brand, store
     assert _status(agent).available is False
 
 
-def test_the_toggle_shows_open_conversations_against_capacity(client, brand, store, agent_at):
+def test_the_toggle_shows_open_conversations_against_capacity(
+    client, brand, other_brand, store, agent_at
+):
     agent = agent_at(store, capacity=12)
     _open_for(brand, store, agent.user, 7)
     _open_for(brand, store, agent.user, 2, status=Conversation.Status.RESOLVED)
+    elsewhere = LocationFactory(brand=other_brand)
+    _open_for(other_brand, elsewhere, agent.user, 3)  # capacity counts this brand's only
     client.force_login(agent.user)
     assert "7 of 12 open" in client.get(_url(brand, "list")).content.decode()
 

@@ -19,6 +19,13 @@ from .models import Conversation
 # As Chatwoot's list: a screenful; the queue is redrawn on every live change, so rows cost.
 PAGE_SIZE = 25
 TAB_LABELS = {**dict(Conversation.Status.choices), "all": "All"}
+# What a row draws of its related rows (conversation_list.html), not all their columns.
+ROW_RELATED_FIELDS = (
+    "contact__name",
+    "channel__name",
+    "location__name",
+    *(f"assignee__{field}" for field in organise_views.PERSON_FIELDS if field != "id"),
+)
 
 
 @dataclass
@@ -68,6 +75,8 @@ def queue_of(request, *, rows_only: bool = False) -> Queue:
     )
     if rows_only:
         conversations = conversations.select_related(None).only(*live.ROW_FIELDS)
+    else:
+        conversations = conversations.only(*live.ROW_FIELDS, *ROW_RELATED_FIELDS)
     paginator = Paginator(conversations, PAGE_SIZE)
     paginator.count = counts[status]  # the tab's count, already known: no COUNT(*) again
     page = paginator.get_page(request.GET.get("page"))
