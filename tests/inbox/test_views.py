@@ -69,6 +69,32 @@ def test_owner_sees_open_conversations_with_tab_counts(client, brand, owner, sto
     assert "Urgent" in body and "waiting <time" in body and "Open a conversation to reply" in body
 
 
+def test_a_row_says_who_what_and_how_long_and_escapes_what_customers_wrote(
+    client, brand, owner, store, email, make_actor
+):
+    now = timezone.now()
+    anonymous = ConversationFactory(
+        brand=brand, location=store, channel=email, subject="<b>bold</b> & co", priority="high",
+        waiting_since=now - timedelta(hours=3), assignee=owner,
+    )  # fmt: skip
+    unanswered = ConversationFactory(brand=brand, location=store, channel=email, subject="Hi")
+    client.force_login(owner)
+
+    body = client.get(_url(brand)).content.decode()
+    row = body[body.index(f'name="ids" value="{anonymous.pk}"') :].split("</tr>")[0]
+    assert "&lt;b&gt;bold&lt;/b&gt; &amp; co" in row and "<b>" not in row
+    assert 'aria-label="Select &lt;b&gt;bold&lt;/b&gt; &amp; co"' in row
+    assert f'href="{_url(brand)}{anonymous.pk}/"' in row and "<td>Unknown</td>" in row
+    assert '<span class="badge priority-high">High</span>' in row and str(owner) in row
+    assert "waiting <time datetime=" in row and "3\xa0hours</time>" in row
+    other = body[body.index(f'name="ids" value="{unanswered.pk}"') :].split("</tr>")[0]
+    assert "no reply yet" in other and "<td>Unassigned</td>" in other
+
+    viewer = make_actor(Role.VIEWER)
+    client.force_login(viewer.user)
+    assert 'name="ids"' not in client.get(_url(brand)).content.decode()  # no bulk actions
+
+
 def test_status_tabs_show_their_conversations(client, brand, owner, store, email):
     opened = ConversationFactory(brand=brand, location=store, channel=email)
     snoozed = ConversationFactory(brand=brand, location=store, channel=email, status="snoozed")

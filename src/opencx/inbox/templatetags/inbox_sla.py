@@ -1,4 +1,5 @@
-"""`{% load inbox_sla %}`: the queue's service-level badge of a conversation."""
+"""`{% load inbox_sla %}`: a conversation's service-level badge (the queue's rows draw it
+through `inbox_tools.queue_rows`)."""
 
 from django import template
 from django.utils.html import format_html

@@ -6,19 +6,23 @@ include them with one line and their views stay as they are:
 {% canned_picker conversation %}  canned replies for the reply box
 {% queue_tools %}  saved views, extra filters and bulk actions of the queue
 {% person_options people selected me %}  a <select>'s options, one per person
+{% queue_rows conversations queue_url can_work %}  the queue's table rows
 """
 
 from django import template
 from django.db.models import Exists, OuterRef
+from django.template.defaultfilters import date, timesince_filter
 from django.template.loader import render_to_string
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
+from django.utils.timezone import template_localtime
 
 from opencx.platform.roles import Capability
 
 from .. import canned, organise
 from .. import customer_panel as panels
 from ..models import Conversation
+from .inbox_sla import sla_badge
 
 register = template.Library()
 
@@ -45,6 +49,65 @@ def person_options(people, selected="", me=None) -> str:
             for person in people
         ),
     )
+
+
+_ROW = (
+    "<tr>{}"
+    '<td><a href="{}{}/">{}</a></td>'
+    "<td>{}</td><td>{}</td><td>{}</td>"
+    '<td><span class="badge{}">{}</span>{}</td>'
+    '<td><span class="badge priority-{}">{}</span></td>'
+    "<td>{}</td><td>{}</td></tr>\n"
+)
+_TICK = '<td><input type="checkbox" name="ids" value="{}" form="bulk" aria-label="Select {}"></td>'
+_STATUSES = dict(Conversation.Status.choices)
+_PRIORITIES = dict(Conversation.Priority.choices)
+
+
+@register.simple_tag
+def queue_rows(conversations, queue_url: str, can_work: bool = False) -> str:
+    """The queue table's rows (conversation_list.html; `queue_url`: a conversation's page is
+    <queue_url><id>/; `can_work`: a tick box for bulk actions). The queue is drawn again on
+    every live change: in Python a row costs a fraction of the template loop's ~1,200 calls."""
+    resolved = Conversation.Status.RESOLVED
+    return mark_safe(  # noqa: S308 (every value is escaped by format_html)
+        "".join(
+            format_html(
+                _ROW,
+                format_html(_TICK, c.pk, c) if can_work else "",
+                queue_url,
+                c.pk,
+                c,
+                (c.contact.name if c.contact_id else "") or "Unknown",
+                c.channel.name,
+                c.location.name,
+                " good" if c.status == resolved else "",
+                _STATUSES.get(c.status, c.status),
+                sla_badge(c),
+                c.priority,
+                _PRIORITIES.get(c.priority, c.priority),
+                c.assignee if c.assignee_id else "Unassigned",
+                _since(c, resolved),
+            )
+            for c in conversations
+        )
+    )
+
+
+def _since(conversation: Conversation, resolved: str) -> str:
+    if conversation.waiting_since and conversation.status != resolved:
+        waiting = conversation.waiting_since
+        return format_html(
+            'waiting <time datetime="{}">{}</time>',
+            date(template_localtime(waiting), "c"),
+            timesince_filter(waiting),
+        )
+    if conversation.first_reply_at:
+        return format_html(
+            "first response in {}",
+            timesince_filter(conversation.created_at, conversation.first_reply_at),
+        )
+    return "no reply yet"
 
 
 def _render(context, name: str, values: dict) -> str:
