@@ -9,7 +9,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from opencx.platform import db as turns
-from opencx.platform.db import first_by_sql
+from opencx.platform.db import column_sql, first_by_sql, table_sql
 from opencx.platform.models import Location
 from tests.factories import LocationFactory
 
@@ -57,7 +57,11 @@ def test_inside_an_outer_transaction_nothing_is_taken(db):
 @pytest.mark.django_db
 def test_first_by_sql_gives_the_model_as_the_orm_does_and_none_for_no_row():
     store = LocationFactory(name="Harbour St")
-    sql = f'SELECT * FROM "{Location._meta.db_table}" WHERE "id" = %s'
+    assert (table_sql(Location), column_sql(Location, "brand")) == (
+        '"platform_location"',
+        '"brand_id"',
+    )
+    sql = f"SELECT * FROM {table_sql(Location)} WHERE {column_sql(Location, 'id')} = %s"
     found = first_by_sql(Location, sql, [store.pk])
     assert isinstance(found, Location) and found == store
     assert (found.name, found.path, found.brand_id) == (store.name, store.path, store.brand_id)
@@ -67,7 +71,7 @@ def test_first_by_sql_gives_the_model_as_the_orm_does_and_none_for_no_row():
 @pytest.mark.django_db(transaction=True)
 def test_first_by_sql_locks_the_row_where_the_database_can():
     store = LocationFactory()
-    sql = f'SELECT * FROM "{Location._meta.db_table}" WHERE "id" = %s'
+    sql = f"SELECT * FROM {table_sql(Location)} WHERE {column_sql(Location, 'id')} = %s"
     with CaptureQueriesContext(connection) as queries, transaction.atomic():
         assert first_by_sql(Location, sql, [store.pk], for_update=True) == store
     [read] = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT")]

@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from opencx.platform.actor import Actor
-from opencx.platform.db import first_by_sql
+from opencx.platform.db import column_sql, first_by_sql, table_sql
 from opencx.platform.errors import AppError, Conflict, NotFound
 from opencx.platform.models import Brand, Location, User
 from opencx.platform.roles import Capability
@@ -49,12 +49,10 @@ def normalise_phone(value: str, *, field: str = "phone") -> str:
 # The brand's contact with an identity: read for every message a customer sends, by hand
 # (first_by_sql); the unique (brand, kind, value) index finds it.
 _CONTACT_BY_IDENTITY = (
-    f'SELECT c.* FROM "{Contact._meta.db_table}" c'
-    f' JOIN "{Identity._meta.db_table}" i'
-    f' ON i."{Identity._meta.get_field("contact").column}" = c."{Contact._meta.pk.column}"'
-    f' WHERE i."{Identity._meta.get_field("brand").column}" = %s'
-    f' AND i."{Identity._meta.get_field("kind").column}" = %s'
-    f' AND i."{Identity._meta.get_field("value").column}" = %s'
+    f"SELECT c.* FROM {table_sql(Contact)} c JOIN {table_sql(Identity)} i"
+    f" ON i.{column_sql(Identity, 'contact')} = c.{column_sql(Contact, 'id')}"
+    f" WHERE i.{column_sql(Identity, 'brand')} = %s AND i.{column_sql(Identity, 'kind')} = %s"
+    f" AND i.{column_sql(Identity, 'value')} = %s"
 )
 
 

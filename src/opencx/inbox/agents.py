@@ -19,6 +19,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 from opencx.platform.actor import Actor
+from opencx.platform.db import column_sql, table_sql
 from opencx.platform.errors import NotFound
 from opencx.platform.models import Location, Membership
 from opencx.platform.roles import Capability
@@ -96,21 +97,20 @@ class Availability:
     open_now: int
 
 
-def _q(model, field: str) -> str:
-    return f'"{model._meta.get_field(field).column}"'
-
-
-_STATUS, _CONVERSATION = f'"{AgentStatus._meta.db_table}"', f'"{Conversation._meta.db_table}"'
+_MY_STATUS = (
+    f"FROM {table_sql(AgentStatus)} WHERE {column_sql(AgentStatus, 'brand')} = %s"
+    f" AND {column_sql(AgentStatus, 'user')} = %s"
+)
 # One statement, written out: every queue load draws the toggle, and through
 # `agents_visible_to` (four correlated subqueries, compiled on every load) it was a sixth of
 # the page's CPU.
 _MY_AVAILABILITY = (
-    f"SELECT (SELECT {_q(AgentStatus, 'available')} FROM {_STATUS}"
-    f" WHERE {_q(AgentStatus, 'brand')} = %s AND {_q(AgentStatus, 'user')} = %s),"
-    f" (SELECT {_q(AgentStatus, 'capacity')} FROM {_STATUS}"
-    f" WHERE {_q(AgentStatus, 'brand')} = %s AND {_q(AgentStatus, 'user')} = %s),"
-    f" (SELECT COUNT(*) FROM {_CONVERSATION} WHERE {_q(Conversation, 'brand')} = %s"
-    f" AND {_q(Conversation, 'assignee')} = %s AND {_q(Conversation, 'status')} = %s)"
+    f"SELECT (SELECT {column_sql(AgentStatus, 'available')} {_MY_STATUS}),"
+    f" (SELECT {column_sql(AgentStatus, 'capacity')} {_MY_STATUS}),"
+    f" (SELECT COUNT(*) FROM {table_sql(Conversation)}"
+    f" WHERE {column_sql(Conversation, 'brand')} = %s"
+    f" AND {column_sql(Conversation, 'assignee')} = %s"
+    f" AND {column_sql(Conversation, 'status')} = %s)"
 )
 
 

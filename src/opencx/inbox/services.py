@@ -28,7 +28,7 @@ from opencx.contacts.services import (
     normalise_phone,
 )
 from opencx.platform.actor import Actor
-from opencx.platform.db import first_by_sql
+from opencx.platform.db import column_sql, first_by_sql, table_sql
 from opencx.platform.errors import AppError, Conflict, NotFound
 from opencx.platform.events import emit
 from opencx.platform.models import Channel, Location, Membership, User
@@ -238,12 +238,12 @@ def _threaded(inbox: Inbox, thread_ids: list[str]) -> Conversation | None:
 
 
 def _column(name: str) -> str:
-    return f'"{Conversation._meta.get_field(name).column}"'
+    return column_sql(Conversation, name)
 
 
 # Read for nearly every message of a customer who wrote before, by hand (first_by_sql).
 _OPEN_CONVERSATION = (
-    f'SELECT * FROM "{Conversation._meta.db_table}"'
+    f"SELECT * FROM {table_sql(Conversation)}"
     f" WHERE {_column('inbox')} = %s AND {_column('contact')} = %s AND {_column('status')} <> %s"
     f" ORDER BY {_column('created_at')} DESC, {_column('id')} DESC LIMIT 1"
 )

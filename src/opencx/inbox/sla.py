@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from opencx.insights.facade import business_deadline
 from opencx.platform.actor import Actor
-from opencx.platform.db import first_by_sql
+from opencx.platform.db import column_sql, first_by_sql, table_sql
 from opencx.platform.errors import AppError, NotFound
 from opencx.platform.events import emit
 from opencx.platform.roles import Capability
@@ -122,14 +122,10 @@ def sla_policies_of(actor: Actor, *, inbox: Inbox):
 # --- Due moments -----------------------------------------------------------------------------
 
 
-def _policy_column(name: str) -> str:
-    return f'"{SlaPolicy._meta.get_field(name).column}"'
-
-
 # Read for every new conversation, by hand (first_by_sql); one per inbox and priority.
 _POLICY = (
-    f'SELECT * FROM "{SlaPolicy._meta.db_table}"'
-    f" WHERE {_policy_column('inbox')} = %s AND {_policy_column('priority')} = %s"
+    f"SELECT * FROM {table_sql(SlaPolicy)} WHERE {column_sql(SlaPolicy, 'inbox')} = %s"
+    f" AND {column_sql(SlaPolicy, 'priority')} = %s"
 )
 
 
