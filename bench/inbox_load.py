@@ -159,9 +159,11 @@ def main() -> None:
         )  # fmt: skip
         _wait_healthy(port, server, log.name)
         cpu_before, began = _process_cpu(server.pid, database), time.perf_counter()
+        client_before = time.process_time()
         with client_gc_paused():
             figures = asyncio.run(_drive(args, port, world))
         cpu_after, elapsed = _process_cpu(server.pid, database), time.perf_counter() - began
+        client_cores = (time.process_time() - client_before) / elapsed
         _stop(server)
         server = None
         stored, duplicated = _count(world, figures["sent_ids"])
@@ -185,6 +187,9 @@ def main() -> None:
             # --agents 0 for a message's own cost).
             server_cpu_cores=round(busy[0] / elapsed, 2) if busy else None,
             database_cpu_cores=round(busy[1] / elapsed, 2) if busy else None,
+            # The load itself (this process: the customers and the agents' browsers) runs on
+            # the same machine and takes its share of the CPU.
+            client_cpu_cores=round(client_cores, 2),
             server_cpu_ms_per_message=round(busy[0] * 1000 / sent, 2) if busy and sent else None,
             database_cpu_ms_per_message=round(busy[1] * 1000 / sent, 2) if busy and sent else None,
             poll_p95_ms=_percentile(polls, 95),

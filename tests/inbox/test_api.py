@@ -7,7 +7,8 @@ import pytest
 
 from opencx.inbox import selectors, services
 from opencx.inbox.models import Conversation, Message
-from opencx.platform import memo
+from opencx.platform import lanes, memo
+from opencx.platform.lanes import Lanes
 from opencx.platform.services import api_token_create
 
 pytestmark = pytest.mark.django_db
@@ -175,3 +176,20 @@ def test_inbox_set_up_refuses_bad_settings(client, owner, brand):
         content_type="application/json",
     )
     assert bad.status_code == 400 and bad.json()["field"] == "address"
+
+
+def test_with_every_inbound_lane_taken_a_message_is_refused_with_503_then_stored_once(
+    client, api_channel, monkeypatch
+):
+    inbox, token = api_channel
+    taken = Lanes("inbound messages", size=1, wait_seconds=0.01)
+    monkeypatch.setattr(lanes, "_inbound", taken)
+    with taken.hold():  # another message is being stored in the only lane
+        refused = _post(client, token, URL, _new())
+    assert refused.status_code == 503 and refused["Retry-After"] == "1"
+    assert refused.json()["code"] == "busy"
+    assert not Message.objects.exists() and not Conversation.objects.exists()
+
+    sent_again = _post(client, token, URL, _new())
+    assert sent_again.status_code == 201
+    assert Message.objects.get().provider_message_id == "crm-1"

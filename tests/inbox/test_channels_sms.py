@@ -15,6 +15,8 @@ from opencx.inbox import channel_webhooks, flows, services
 from opencx.inbox.channels import sms
 from opencx.inbox.channels.hooks import PayloadError
 from opencx.inbox.models import Conversation, Message
+from opencx.platform import lanes
+from opencx.platform.lanes import Lanes
 from opencx.platform.sms import twilio_signature
 
 from .provider_server import ProviderServer
@@ -282,3 +284,19 @@ def test_parse_status_either_parses_or_says_why(params):
         assert error.message
     else:
         assert report.status in {"", "sent", "delivered", "failed"}
+
+
+def test_with_every_inbound_lane_taken_a_text_is_refused_with_503_and_twilios_retry_stores_it(
+    client, sms_inbox, monkeypatch
+):
+    taken = Lanes("inbound messages", size=1, wait_seconds=0.01)
+    monkeypatch.setattr(lanes, "_inbound", taken)
+    body = _form("twilio_inbound_sms.form")
+    with taken.hold():
+        refused = _post(client, _inbound(sms_inbox), body)
+    assert refused.status_code == 503 and refused["Retry-After"] == "1"
+    assert refused.json()["code"] == "busy" and not Message.objects.exists()
+
+    retried = _post(client, _inbound(sms_inbox), body)
+    assert retried.status_code == 200
+    assert Message.objects.get().provider_message_id == "SM1f0e8ae6ade43cb3c0ce4525424e404f"

@@ -71,7 +71,10 @@ def install_error_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(AppError)
     def app_error(request, exc: AppError):
-        return respond(request, exc.status, exc.as_dict())
+        response = respond(request, exc.status, exc.as_dict())
+        if exc.retry_after is not None:
+            response["Retry-After"] = str(exc.retry_after)
+        return response
 
     @api.exception_handler(ValidationError)
     def validation_error(request, exc: ValidationError):

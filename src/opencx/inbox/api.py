@@ -11,6 +11,7 @@ from opencx.api.errors import READ_ERRORS, WRITE_ERRORS, Error
 from opencx.api.pagination import LimitOffset, paginate
 from opencx.platform.api import actor_of
 from opencx.platform.errors import TooLarge
+from opencx.platform.lanes import inbound_lanes
 from opencx.platform.roles import Capability
 from opencx.platform.selectors import location_get
 
@@ -164,6 +165,8 @@ def inbox_create_google_reviews(request, slug: str, payload: GoogleReviewsInboxI
 
 MAX_REQUEST = 256 * 1024
 CHANNEL_ERRORS = {400: Error, 401: Error, 404: Error, 409: Error, 413: Error, 422: Error}
+# A message waits for a free inbound lane (platform/lanes.py): 503 with Retry-After if none frees.
+CHANNEL_WRITE_ERRORS = {**CHANNEL_ERRORS, 503: Error}
 
 
 class InboxTokenAuth(HttpBearer):
@@ -186,22 +189,23 @@ channel_auth = InboxTokenAuth()
 
 def _received(request, payload: ChannelMessageIn, *, contact=None, subject="", conversation=None):
     contact = contact or {}
-    return services.message_receive(
-        inbox=request.auth,
-        provider_message_id=payload.id,
-        body=payload.body,
-        email=contact.get("email", ""),
-        phone=contact.get("phone", ""),
-        name=contact.get("name", ""),
-        subject=subject,
-        sent_at=payload.sent_at,
-        conversation=conversation,
-    )
+    with inbound_lanes().hold():  # 503 when other messages keep every lane too long
+        return services.message_receive(
+            inbox=request.auth,
+            provider_message_id=payload.id,
+            body=payload.body,
+            email=contact.get("email", ""),
+            phone=contact.get("phone", ""),
+            name=contact.get("name", ""),
+            subject=subject,
+            sent_at=payload.sent_at,
+            conversation=conversation,
+        )
 
 
 @router.post(
     "/inbox-api/conversations",
-    response={200: ChannelConversationOut, 201: ChannelConversationOut, **CHANNEL_ERRORS},
+    response={200: ChannelConversationOut, 201: ChannelConversationOut, **CHANNEL_WRITE_ERRORS},
     auth=channel_auth,
     tags=["inbox API channel"],
 )
@@ -225,7 +229,7 @@ def channel_conversation_create(request, payload: ChannelConversationIn):
 
 @router.post(
     "/inbox-api/conversations/{conversation_id}/messages",
-    response={200: ChannelMessageOut, 201: ChannelMessageOut, **CHANNEL_ERRORS},
+    response={200: ChannelMessageOut, 201: ChannelMessageOut, **CHANNEL_WRITE_ERRORS},
     auth=channel_auth,
     tags=["inbox API channel"],
 )

@@ -9,7 +9,9 @@ Every request goes through the same gate, in this order:
    and why; the body is not parsed);
 4. the body parses into the provider's shape (400 naming the field);
 5. everything it carries is stored in one transaction, each message once per provider id:
-   a delivery with one bad message stores none (400), and a delivery sent again adds nothing.
+   a delivery with one bad message stores none (400), and a delivery sent again adds nothing;
+   the transaction waits for an inbound lane (platform/lanes.py): 503 and Retry-After if none
+   frees in time, and the provider sends it again.
 No session or CSRF token: the signature is the authentication.
 """
 
@@ -23,7 +25,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from opencx.platform.errors import AppError
+from opencx.platform.errors import AppError, Busy
+from opencx.platform.lanes import inbound_lanes
 from opencx.platform.ratelimit import client_ip
 from opencx.platform.sms import verify_twilio_signature
 from opencx.surveys.flows import public_url
@@ -107,12 +110,14 @@ def _form(body: bytes) -> list[tuple[str, str]]:
 
 
 def _store_all(store: Callable[[], None]) -> None:
-    """Run `store` in one transaction; a service's refusal rolls it all back and is a 400."""
-    try:
-        with transaction.atomic():
-            store()
-    except AppError as error:
-        raise PayloadError(error.message, field=error.field or "") from None
+    """Run `store` in one transaction, in an inbound lane (Busy, a 503, if none frees); a
+    service's refusal rolls it all back and is a 400."""
+    with inbound_lanes().hold():
+        try:
+            with transaction.atomic():
+                store()
+        except AppError as error:
+            raise PayloadError(error.message, field=error.field or "") from None
 
 
 def _gate(handler):
@@ -125,6 +130,10 @@ def _gate(handler):
             return _error(refused.status, refused.code, refused.message, refused.field)
         except PayloadError as error:
             return _error(400, "invalid", error.message, error.field or None)
+        except Busy as busy:  # the provider sends it again: delivery is idempotent
+            response = _error(busy.status, busy.code, busy.message)
+            response["Retry-After"] = str(busy.retry_after)
+            return response
 
     wrapper.__name__ = handler.__name__
     wrapper.__doc__ = handler.__doc__

@@ -5,10 +5,19 @@ class AppError(Exception):
     status = 400
     code = "invalid"
 
-    def __init__(self, message: str, *, field: str | None = None, code: str | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        code: str | None = None,
+        retry_after: int | None = None,
+    ):
         super().__init__(message)
         self.message = message
         self.field = field
+        # Seconds after which the same request may succeed (the Retry-After header), if known.
+        self.retry_after = retry_after
         if code:
             self.code = code
 
@@ -46,3 +55,10 @@ class TooLarge(AppError):
 class Throttled(AppError):
     status = 429
     code = "throttled"
+
+
+class Busy(AppError):
+    """Too much of this kind of work at once: the request may be sent again (see lanes.py)."""
+
+    status = 503
+    code = "busy"
