@@ -8,11 +8,14 @@ A scratch database (DATABASE_URL, default postgres://postgres:postgres@127.0.0.1
 opencx_bench_inbox; dropped and created again) is migrated and given one brand, one store, its
 owner, --agents agents (each with a logged-in session), an API inbox and --backlog conversations
 already in the queue, then ANALYZEd (a database in service has its statistics). `opencx serve`
-(gunicorn, DEBUG off) listens on a free loopback port, as bench/survey_load.py starts it.
+(gunicorn, DEBUG off, its default 2 workers of 16 threads) listens on a free loopback port, as
+bench/survey_load.py starts it.
 
 Customers' messages are POSTed to `/api/v1/inbox-api/conversations` on a fixed schedule of
 --rate per second (open loop; latency counted from the planned send time), each with a unique
-id, from a pool of customers (so many join their open conversation). They flow for --warmup
+id, from a pool of customers (so many join their open conversation). A 503 (every inbound
+lane of the worker busy, platform/lanes.py) is sent again after its Retry-After, as the
+providers do (messages_retried). They flow for --warmup
 seconds first, not measured, while a browser loads the queue and a conversation on fresh
 connections a few times (a server in service has opened its database connections and compiled
 its templates); then the agents arrive, at random moments over --ramp seconds (10: five a
@@ -77,8 +80,12 @@ def main() -> None:
     parser.add_argument("--senders", type=int, default=16, help="Connections sending messages")
     parser.add_argument("--customers", type=int, default=2000, help="Distinct customers writing")
     parser.add_argument("--backlog", type=int, default=2000, help="Conversations already queued")
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
-    parser.add_argument("--threads", type=int, default=8, help="Threads per worker")
+    parser.add_argument(
+        "--workers", type=int, default=2, help="gunicorn worker processes (opencx serve's default)"
+    )
+    parser.add_argument(
+        "--threads", type=int, default=16, help="Threads per worker (opencx serve's default)"
+    )
     parser.add_argument(
         "--think", type=float, default=20.0, help="Mean seconds between opening conversations"
     )
@@ -208,6 +215,7 @@ def main() -> None:
             messages_per_s=round(sent / (args.warmup + args.seconds), 1),
             messages_sent=sent,
             messages_acknowledged=figures["acknowledged"],
+            messages_retried=figures["retried"],
             messages_stored=stored,
             messages_duplicated=duplicated,
             errors=figures["errors"],
@@ -336,7 +344,8 @@ class Connection:
         self.port = port
         self.reader = self.writer = None
 
-    async def request(self, raw: bytes) -> tuple[int, bytes]:
+    async def request(self, raw: bytes, header: str = "") -> tuple[int, bytes | str]:
+        """The answer's status and body, or with `header` that header's value instead."""
         for attempt in range(2):
             if self.writer is None:
                 self.reader, self.writer = await asyncio.open_connection(HOST, self.port)
@@ -346,6 +355,8 @@ class Connection:
                 status, headers, body = await _read_response(self.reader)
                 if "close" in ",".join(headers.get("connection", [])).lower():
                     self.close()
+                if header:
+                    return status, ",".join(headers.get(header, []))
                 return status, body
             except (Closed, ConnectionError):
                 self.close()
@@ -458,7 +469,12 @@ async def _sender(port, token, queue: asyncio.Queue, stats: dict) -> None:
         ).encode() + body
         stats["sent_ids"].append(message_id)
         try:
-            status, _ = await connection.request(raw)
+            status, retry_after = await connection.request(raw, "retry-after")
+            # As a provider does: a 503 (every inbound lane busy) is sent again when it says.
+            while status == 503 and retry_after:
+                stats["retried"] += 1
+                await asyncio.sleep(float(retry_after))
+                status, retry_after = await connection.request(raw, "retry-after")
         except (Closed, OSError):
             stats["errors"]["message:connection"] = stats["errors"].get("message:connection", 0) + 1
             continue
@@ -495,6 +511,7 @@ async def _drive(args, port: int, world: dict) -> dict:
         "posts": [],
         "sent_ids": [],
         "acknowledged": 0,
+        "retried": 0,
         "errors": {},
         "trace": [],
     }

@@ -182,7 +182,7 @@ def test_with_every_inbound_lane_taken_a_message_is_refused_with_503_then_stored
     client, api_channel, monkeypatch
 ):
     inbox, token = api_channel
-    taken = Lanes("inbound messages", size=1, wait_seconds=0.01)
+    taken = Lanes("inbound messages", size=1, wait_seconds=0.01, max_waiting=1)
     monkeypatch.setattr(lanes, "_inbound", taken)
     with taken.hold():  # another message is being stored in the only lane
         refused = _post(client, token, URL, _new())

@@ -289,7 +289,7 @@ def test_parse_status_either_parses_or_says_why(params):
 def test_with_every_inbound_lane_taken_a_text_is_refused_with_503_and_twilios_retry_stores_it(
     client, sms_inbox, monkeypatch
 ):
-    taken = Lanes("inbound messages", size=1, wait_seconds=0.01)
+    taken = Lanes("inbound messages", size=1, wait_seconds=0.01, max_waiting=1)
     monkeypatch.setattr(lanes, "_inbound", taken)
     body = _form("twilio_inbound_sms.form")
     with taken.hold():

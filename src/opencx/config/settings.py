@@ -167,9 +167,11 @@ SURVEY_RATE_PER_LINK = env.int("SURVEY_RATE_PER_LINK", default=600)
 SURVEY_RATE_PER_INVITATION = env.int("SURVEY_RATE_PER_INVITATION", default=10)
 OFFERS_RATE_PER_IP = env.int("OFFERS_RATE_PER_IP", default=20)
 OFFERS_RATE_PER_LINK = env.int("OFFERS_RATE_PER_LINK", default=10)
-# Customers' messages from other systems (API channel, webhooks) served at once per web worker,
-# and how long one waits for its turn before a 503 (platform/lanes.py).
+# Customers' messages from other systems (API channel, webhooks) stored at once per web worker,
+# how many more may wait for a turn (each holds a thread: keep it well below WEB_THREADS) and
+# for how long, before a 503 (platform/lanes.py).
 INBOUND_LANES = env.int("INBOUND_LANES", default=1)
+INBOUND_WAITING = env.int("INBOUND_WAITING", default=8)
 INBOUND_WAIT_SECONDS = env.float("INBOUND_WAIT_SECONDS", default=20.0)
 OPENCX_PUBLIC_HOST = env.str("OPENCX_PUBLIC_HOST", default="127.0.0.1:8000")
 OPENCX_DEMO_PASSWORD = env.str("OPENCX_DEMO_PASSWORD", default="opencx-demo")

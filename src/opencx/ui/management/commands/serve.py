@@ -55,7 +55,9 @@ class Command(BaseCommand):
         parser.add_argument("--host", default=os.environ.get("OPENCX_HOST", "127.0.0.1"))
         parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", 8000)))
         parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_WORKERS", 2)))
-        parser.add_argument("--threads", type=int, default=int(os.environ.get("WEB_THREADS", 8)))
+        # Threads wait on the database, and inbound messages wait for their lane (INBOUND_WAITING
+        # of them at most): enough that people's pages always find one free.
+        parser.add_argument("--threads", type=int, default=int(os.environ.get("WEB_THREADS", 16)))
         parser.add_argument(
             "--no-worker",
             action="store_true",
