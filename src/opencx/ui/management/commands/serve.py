@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from gunicorn.app.base import BaseApplication
 
 from opencx.config.wsgi import application
@@ -33,6 +33,19 @@ def _freeze_what_is_loaded() -> None:
     get_resolver().url_patterns  # noqa: B018 (imports every view module)
     gc.collect()
     gc.freeze()
+
+
+def check_threads_for_people(threads: int) -> None:
+    """Refuse threads that inbound messages could fill: their lanes and waiting line (settings
+    INBOUND_LANES, INBOUND_WAITING, per worker) must leave a thread for people's pages."""
+    inbound = settings.INBOUND_LANES + settings.INBOUND_WAITING
+    if threads <= inbound:
+        raise CommandError(
+            f"--threads / WEB_THREADS is {threads}, but inbound messages may hold {inbound} "
+            f"threads of a worker (INBOUND_LANES {settings.INBOUND_LANES} + INBOUND_WAITING "
+            f"{settings.INBOUND_WAITING}), which would leave none for people's pages: give "
+            f"more threads or lower INBOUND_WAITING."
+        )
 
 
 class _Server(BaseApplication):
@@ -65,6 +78,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, host, port, workers, threads, no_worker, **options):
+        check_threads_for_people(threads)
         self.stdout.write(f"OpenCX serving on http://{host}:{port} (debug={settings.DEBUG})")
         if not no_worker:
             # The embedded default: one machine, one command. The worker stops with the server.
