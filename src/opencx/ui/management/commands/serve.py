@@ -35,17 +35,26 @@ def _freeze_what_is_loaded() -> None:
     gc.freeze()
 
 
-def check_threads_for_people(threads: int) -> None:
-    """Refuse threads that inbound messages could fill: their lanes and waiting line (settings
-    INBOUND_LANES, INBOUND_WAITING, per worker) must leave a thread for people's pages."""
-    inbound = settings.INBOUND_LANES + settings.INBOUND_WAITING
-    if threads <= inbound:
+def leave_threads_for_people(threads: int) -> str:
+    """Keep inbound messages (platform/lanes.py: INBOUND_LANES stored at once per worker,
+    INBOUND_WAITING waiting) from holding every thread of a worker: shorten the waiting line
+    to fit `threads` (the forked workers inherit the setting) and say so; refuse when the lanes
+    alone would fill the threads."""
+    lanes, waiting = settings.INBOUND_LANES, settings.INBOUND_WAITING
+    if threads <= lanes:
         raise CommandError(
-            f"--threads / WEB_THREADS is {threads}, but inbound messages may hold {inbound} "
-            f"threads of a worker (INBOUND_LANES {settings.INBOUND_LANES} + INBOUND_WAITING "
-            f"{settings.INBOUND_WAITING}), which would leave none for people's pages: give "
-            f"more threads or lower INBOUND_WAITING."
+            f"--threads / WEB_THREADS is {threads}, but INBOUND_LANES is {lanes}: inbound "
+            f"messages could hold every thread, leaving none for people's pages. Give more "
+            f"threads or fewer lanes."
         )
+    fits = threads - lanes - 1
+    if waiting <= fits:
+        return ""
+    settings.INBOUND_WAITING = fits
+    return (
+        f"INBOUND_WAITING lowered from {waiting} to {fits}, so that inbound messages leave "
+        f"a thread of the {threads} for people's pages."
+    )
 
 
 class _Server(BaseApplication):
@@ -78,7 +87,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, host, port, workers, threads, no_worker, **options):
-        check_threads_for_people(threads)
+        if note := leave_threads_for_people(threads):
+            self.stdout.write(note)
         self.stdout.write(f"OpenCX serving on http://{host}:{port} (debug={settings.DEBUG})")
         if not no_worker:
             # The embedded default: one machine, one command. The worker stops with the server.
