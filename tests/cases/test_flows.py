@@ -2,14 +2,17 @@
 reach a real SMTP server."""
 
 from datetime import timedelta
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
 from django.test import override_settings
 
 from opencx.cases import flows, services
 from opencx.cases.models import Case, CaseRule
 from opencx.integrations.models import NotificationPreference
 from opencx.platform.roles import Role
+from opencx.surveys.models import Response
 from opencx.surveys.services import response_record, response_update
 from tests.factories import headline_question_for
 
@@ -76,6 +79,44 @@ def test_a_partial_response_waits_for_completion(
     with django_capture_on_commit_callbacks(execute=True):
         response_update(response=partial, answers={}, complete=True)
     assert Case.objects.count() == 1
+
+
+def test_a_detractor_who_leaves_before_the_comment_is_followed_up_once(
+    brand,
+    store,
+    manager,
+    customer,
+    make_survey,
+    detractor_rule,
+    immediate_tasks,
+    smtp_server,
+    settings,
+    django_capture_on_commit_callbacks,
+):
+    settings.SURVEY_ABANDON_MINUTES = 60
+    survey, *_ = make_survey("nps")
+    with django_capture_on_commit_callbacks(execute=True):
+        partial = response_record(
+            survey=survey,
+            location=store,
+            contact=customer,
+            language="en",
+            answers={headline_question_for(survey).pk: 1},
+            is_partial=True,
+        )
+    Response.objects.filter(pk=partial.pk).update(
+        updated_at=partial.updated_at - timedelta(minutes=61)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("abandon_partial_responses", stdout=StringIO())
+    case = Case.objects.get()
+    assert case.sources.get().response == partial and case.owner == manager
+    assert f"Case #{case.pk} is yours" in smtp_server.messages[0]["Subject"]
+
+    # Back to finish it an hour later: the same case, no second one.
+    with django_capture_on_commit_callbacks(execute=True):
+        response_update(response=partial, answers={}, complete=True)
+    assert Case.objects.get() == case and case.sources.count() == 1
 
 
 def test_no_mail_for_someone_who_turned_it_off(

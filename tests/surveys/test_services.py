@@ -1,6 +1,6 @@
 import json
 from collections import defaultdict
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -12,9 +12,11 @@ from opencx.platform.roles import Role
 from opencx.surveys.definitions import SurveySpec, library, parse_definition, spec_of
 from opencx.surveys.models import Answer, Question, Response, Survey
 from opencx.surveys.services import (
+    RESPONSE_ABANDONED,
     RESPONSE_COMPLETED,
     response_record,
     response_update,
+    responses_abandon_stale,
     survey_create_from_template,
     survey_import,
 )
@@ -211,6 +213,49 @@ def test_a_partial_response_emits_nothing_until_it_is_completed(
     with django_capture_on_commit_callbacks(execute=True):
         response_update(response=response, answers={}, complete=True)
     assert seen == [{"response_id": response.pk, "brand_id": survey.brand_id}]
+
+
+def test_a_partial_response_left_alone_is_abandoned_once_and_says_so(
+    store, make_survey, monkeypatch, settings, django_capture_on_commit_callbacks
+):
+    monkeypatch.setattr(events, "_handlers", defaultdict(list))
+    abandoned, completed = [], []
+    events.subscribe(RESPONSE_ABANDONED)(lambda **payload: abandoned.append(payload))
+    events.subscribe(RESPONSE_COMPLETED)(lambda **payload: completed.append(payload))
+    settings.SURVEY_ABANDON_MINUTES = 60
+    survey, nps, _ = make_survey("nps")
+    left = record(survey, store, {nps.pk: 2}, is_partial=True)
+    still_going = record(survey, store, {nps.pk: 9}, is_partial=True)
+    finished = record(survey, store, {nps.pk: 1})
+    now = datetime.now(UTC)
+    Response.objects.filter(pk__in=[left.pk, finished.pk]).update(
+        updated_at=now - timedelta(minutes=61)
+    )
+    Response.objects.filter(pk=still_going.pk).update(updated_at=now - timedelta(minutes=59))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert responses_abandon_stale() == 1
+        assert responses_abandon_stale() == 0  # once
+
+    assert abandoned == [{"response_id": left.pk, "brand_id": survey.brand_id}] and not completed
+    left.refresh_from_db()
+    assert left.is_partial and left.abandoned_at is not None  # kept as the respondent left it
+    assert Response.objects.get(pk=still_going.pk).abandoned_at is None
+    assert Response.objects.get(pk=finished.pk).abandoned_at is None
+
+    # The respondent comes back and finishes it: complete, as any other.
+    with django_capture_on_commit_callbacks(execute=True):
+        response_update(response=left, answers={}, complete=True)
+    assert completed == [{"response_id": left.pk, "brand_id": survey.brand_id}]
+
+
+def test_no_partial_response_is_abandoned_when_the_setting_is_zero(store, make_survey, settings):
+    settings.SURVEY_ABANDON_MINUTES = 0
+    survey, nps, _ = make_survey("nps")
+    left = record(survey, store, {nps.pk: 2}, is_partial=True)
+    Response.objects.filter(pk=left.pk).update(updated_at=datetime(2020, 1, 1, tzinfo=UTC))
+    assert responses_abandon_stale() == 0
+    assert Response.objects.get(pk=left.pk).abandoned_at is None
 
 
 # --- survey_import: definitions written through one path ------------------------------------

@@ -18,7 +18,7 @@ from opencx.feedback.models import FeedbackItem
 from opencx.feedback.services import FEEDBACK_ANALYSED, FEEDBACK_RECEIVED
 from opencx.platform.events import subscribe
 from opencx.surveys.flows import public_url
-from opencx.surveys.services import RESPONSE_COMPLETED
+from opencx.surveys.services import RESPONSE_ABANDONED, RESPONSE_COMPLETED
 
 from .models import Case, CaseEvent, CaseRule
 from .services import (
@@ -36,6 +36,7 @@ DELIVERY_ERRORS = (smtplib.SMTPException, OSError)
 
 
 @subscribe(RESPONSE_COMPLETED)
+@subscribe(RESPONSE_ABANDONED)  # the score given, the comment never: follow it up all the same
 def _rules_on_completed(*, response_id: int, brand_id: int) -> None:
     from .tasks import apply_case_rules
 

@@ -460,12 +460,13 @@ def _first_matching_rule(brand_id: int, matches, item) -> CaseRule | None:
 
 
 def cases_from_response(*, response_id: int) -> Case | None:
-    """Apply the brand's rules to a complete response: open a case, join the customer's open
-    case, record a re-survey's outcome, or nothing. Safe to run twice."""
+    """Apply the brand's rules to a complete or abandoned response: open a case, join the
+    customer's open case, record a re-survey's outcome, or nothing. Safe to run twice (an
+    abandoned response finished later comes again, and is already handled)."""
     response = (
         Response.objects.select_related("survey", "location", "touchpoint", "contact")
         .prefetch_related("answers__question")
-        .filter(pk=response_id, is_partial=False)
+        .filter(Q(is_partial=False) | Q(abandoned_at__isnull=False), pk=response_id)
         .first()
     )
     if response is None:

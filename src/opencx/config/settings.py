@@ -165,6 +165,9 @@ LOGGING = {
 SURVEY_RATE_PER_IP = env.int("SURVEY_RATE_PER_IP", default=30)
 SURVEY_RATE_PER_LINK = env.int("SURVEY_RATE_PER_LINK", default=600)
 SURVEY_RATE_PER_INVITATION = env.int("SURVEY_RATE_PER_INVITATION", default=10)
+# A partial survey response (the score given, the rest not) untouched this long is abandoned:
+# the case rules act on its score (surveys.services.responses_abandon_stale); 0: never.
+SURVEY_ABANDON_MINUTES = env.int("SURVEY_ABANDON_MINUTES", default=60)
 OFFERS_RATE_PER_IP = env.int("OFFERS_RATE_PER_IP", default=20)
 OFFERS_RATE_PER_LINK = env.int("OFFERS_RATE_PER_LINK", default=10)
 # Customers' messages from other systems (API channel, webhooks) stored at once per web worker,

@@ -210,6 +210,9 @@ class Response(models.Model):
     completed_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(null=True, blank=True)
     is_partial = models.BooleanField(default=False)
+    # A partial response nobody added to for SURVEY_ABANDON_MINUTES: given up on, and acted on
+    # with what it has (responses_abandon_stale). It may still be finished later.
+    abandoned_at = models.DateTimeField(null=True, blank=True)
     link = models.ForeignKey(
         SurveyLink, null=True, blank=True, on_delete=models.SET_NULL, related_name="responses"
     )
@@ -227,6 +230,12 @@ class Response(models.Model):
         indexes = [
             models.Index(fields=["brand", "created_at"]),
             models.Index(fields=["location", "created_at"]),
+            # The few partial responses still open, for the periodic look for abandoned ones.
+            models.Index(
+                fields=["updated_at"],
+                condition=models.Q(is_partial=True, abandoned_at__isnull=True),
+                name="response_partial_open",
+            ),
         ]
 
 

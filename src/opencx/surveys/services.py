@@ -4,6 +4,7 @@ import secrets
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -40,6 +41,9 @@ DEFAULT_SCALES = {Question.Kind.NPS: (0, 10)}
 # responses (the first page of a hosted survey) emit nothing: nothing reacts to them, and the
 # busiest path of the product then pays no query after its commit.
 RESPONSE_COMPLETED = "response.completed"
+# A partial response was given up on (responses_abandon_stale): what acts on a customer's
+# score without waiting for the rest (the closed loop's case rules) subscribes here too.
+RESPONSE_ABANDONED = "response.abandoned"
 # A complete response with a comment (after RESPONSE_COMPLETED): what reads comments subscribes
 # here, so that the many answers without one cost nothing more.
 RESPONSE_COMMENTED = "response.commented"
@@ -279,6 +283,30 @@ def response_record(
             ) from error
         raise
     return response
+
+
+def responses_abandon_stale(*, now: datetime | None = None) -> int:
+    """Mark the partial responses nobody added to for SURVEY_ABANDON_MINUTES as abandoned and
+    emit `response.abandoned` for each, once: a detractor who gave the score and left before the
+    comment is followed up like one who finished. How many were marked; 0 when the setting is 0.
+    Safe to run at any time, beside respondents finishing theirs: one finished meanwhile is not
+    marked."""
+    minutes = settings.SURVEY_ABANDON_MINUTES
+    if minutes <= 0:
+        return 0
+    now = now or timezone.now()
+    stale = Response.objects.filter(
+        is_partial=True, abandoned_at__isnull=True, updated_at__lt=now - timedelta(minutes=minutes)
+    )
+    marked = 0
+    for response_id, brand_id in stale.values_list("pk", "brand_id").order_by("updated_at"):
+        with transaction.atomic():
+            # Conditional, so a respondent finishing it at this moment wins, and a second run
+            # beside this one marks nothing twice.
+            if stale.filter(pk=response_id).update(abandoned_at=now):
+                emit(RESPONSE_ABANDONED, response_id=response_id, brand_id=brand_id)
+                marked += 1
+    return marked
 
 
 def response_update(*, response: Response, answers: dict[int, object], complete: bool) -> Response:

@@ -23,6 +23,7 @@ PERIODIC = [
     ("fetch_mail", 60),
     ("wake_snoozed", 60),
     ("check_inbox_sla", 60),
+    ("abandon_partial_responses", 300),
 ]
 
 
