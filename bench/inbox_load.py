@@ -344,8 +344,8 @@ class Connection:
         self.port = port
         self.reader = self.writer = None
 
-    async def request(self, raw: bytes, header: str = "") -> tuple[int, bytes | str]:
-        """The answer's status and body, or with `header` that header's value instead."""
+    async def request(self, raw: bytes) -> tuple[int, dict[str, list[str]], bytes]:
+        """The answer's status, headers (lower-case names) and body."""
         for attempt in range(2):
             if self.writer is None:
                 self.reader, self.writer = await asyncio.open_connection(HOST, self.port)
@@ -355,9 +355,7 @@ class Connection:
                 status, headers, body = await _read_response(self.reader)
                 if "close" in ",".join(headers.get("connection", [])).lower():
                     self.close()
-                if header:
-                    return status, ",".join(headers.get(header, []))
-                return status, body
+                return status, headers, body
             except (Closed, ConnectionError):
                 self.close()
                 if attempt:
@@ -387,7 +385,7 @@ class Agent:
     async def get(self, path: str, kind: str, extra: str = "") -> bytes | None:
         begun = time.perf_counter()
         try:
-            status, body = await self.connection.request(
+            status, _, body = await self.connection.request(
                 _get(path, self.cookie, self.session, extra)
             )
         except (Closed, OSError):
@@ -469,12 +467,12 @@ async def _sender(port, token, queue: asyncio.Queue, stats: dict) -> None:
         ).encode() + body
         stats["sent_ids"].append(message_id)
         try:
-            status, retry_after = await connection.request(raw, "retry-after")
+            status, headers, _ = await connection.request(raw)
             # As a provider does: a 503 (every inbound lane busy) is sent again when it says.
-            while status == 503 and retry_after:
+            while status == 503 and headers.get("retry-after"):
                 stats["retried"] += 1
-                await asyncio.sleep(float(retry_after))
-                status, retry_after = await connection.request(raw, "retry-after")
+                await asyncio.sleep(float(headers["retry-after"][0]))
+                status, headers, _ = await connection.request(raw)
         except (Closed, OSError):
             stats["errors"]["message:connection"] = stats["errors"].get("message:connection", 0) + 1
             continue
